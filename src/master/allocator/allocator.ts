@@ -1,0 +1,61 @@
+// The allocator interface (ALC-40): policy behind a seam. The master calls these methods and receives
+// offers only through the callbacks it passed to initialize(); the allocator never holds the master.
+import type { Clock } from '../../common/clock.js';
+import type { Resources } from '../../resources/index.js';
+
+/** Proto-shaped plain objects (see docs/architecture.md, "Message objects"). */
+export type Msg = Record<string, any>;
+
+export interface AllocatorOptions {
+  clock: Clock;
+  /** --allocation_interval in ms. */
+  allocationIntervalMs: number;
+  /** --role_sorter / --framework_sorter: 'drf' | 'random'. */
+  roleSorter?: string;
+  frameworkSorter?: string;
+  /** --min_allocatable_resources alternatives, each a map name -> quantity. */
+  minAllocatableResources?: Array<Record<string, number>>;
+  fairnessExcludedResourceNames?: string[];
+  filterGpuResources?: boolean;
+  /** Static role weights from --weights. */
+  weights?: Record<string, number>;
+}
+
+/** Offers leave the allocator as (framework, role -> agent -> resources). */
+export type OfferCallback = (frameworkId: string, offers: Map<string, Map<string, Resources>>) => void;
+export type InverseOfferCallback = (frameworkId: string, agentIds: string[]) => void;
+
+export interface Allocator {
+  initialize(options: AllocatorOptions, offerCallback: OfferCallback, inverseOfferCallback?: InverseOfferCallback): void;
+  /** Stops timers; no callback fires afterwards. */
+  close(): void;
+
+  /** `frameworkInfo` is the FrameworkInfo message; `used` maps agentId -> resources already in use by it. */
+  addFramework(frameworkId: string, frameworkInfo: Msg, used: Map<string, Resources>, active: boolean, suppressedRoles: string[]): void;
+  removeFramework(frameworkId: string): void;
+  activateFramework(frameworkId: string): void;
+  deactivateFramework(frameworkId: string): void;
+  updateFramework(frameworkId: string, frameworkInfo: Msg, suppressedRoles: string[]): void;
+
+  /** `agentInfo` is the AgentInfo message; `used` maps frameworkId -> resources allocated on it. */
+  addAgent(agentId: string, agentInfo: Msg, capabilities: string[], total: Resources, used: Map<string, Resources>): void;
+  removeAgent(agentId: string): void;
+  updateAgent(agentId: string, agentInfo: Msg, total: Resources, capabilities: string[]): void;
+  activateAgent(agentId: string): void;
+  deactivateAgent(agentId: string): void;
+
+  /**
+   * Resources come back (declined, rescinded, task finished). `refuseSeconds` set means the
+   * framework asked not to see these resources on this agent for that long (a decline filter).
+   */
+  recoverResources(frameworkId: string, agentId: string, resources: Resources, refuseSeconds?: number): void;
+
+  requestResources(frameworkId: string, requests: Msg[]): void;
+  suppressOffers(frameworkId: string, roles: string[]): void;
+  reviveOffers(frameworkId: string, roles: string[]): void;
+  updateWeights(weights: Array<{ role: string; weight: number }>): void;
+  updateQuota(role: string, quota: { guarantees?: Resources; limits?: Resources }): void;
+
+  /** Runs an allocation now (also runs every allocation interval); resolves when offers went out. */
+  allocate(): Promise<void>;
+}
