@@ -1,0 +1,390 @@
+// One normalised Resource entry: the value in a compact form (scalar thousandths, coalesced ranges,
+// set items) plus an identity key covering everything else, so that "addable"/"subtractable"
+// (RES-10) reduce to a string comparison on the hot paths.
+import {
+  ResourcesError, type Range, toMilli, fromMilli, checkRanges,
+  rangesUnion, rangesMinus, rangesContain, rangesEqual,
+  setUnion, setMinus, setContains, setEqual,
+} from './values.js';
+import { validateRole, isStrictSubrole } from './roles.js';
+
+/** Proto-shaped plain object (docs/architecture.md, "Message objects"). */
+export type Msg = Record<string, any>;
+
+export type ValueType = 'SCALAR' | 'RANGES' | 'SET';
+
+const NO_RANGES: readonly Range[] = Object.freeze([]) as readonly Range[];
+const NO_ITEMS: readonly string[] = Object.freeze([]) as readonly string[];
+const NO_RESERVATIONS: readonly Msg[] = Object.freeze([]) as readonly Msg[];
+
+export interface Entry {
+  readonly name: string;
+  readonly type: ValueType;
+  /** SCALAR value in thousandths. */
+  readonly milli: number;
+  readonly ranges: readonly Range[];
+  readonly items: readonly string[];
+  /** Share count; 1 for non-shared entries. */
+  readonly count: number;
+  /** Post-refinement reservation stack; empty = unreserved. Never mutated. */
+  readonly reservations: readonly Msg[];
+  /** The last reservation's role, or `*`. */
+  readonly role: string;
+  readonly allocation_info: Msg | undefined;
+  readonly disk: Msg | undefined;
+  readonly revocable: Msg | undefined;
+  readonly shared: Msg | undefined;
+  readonly provider_id: Msg | undefined;
+  /** Everything but the value: entries with different keys never combine. */
+  readonly key: string;
+  /** MOUNT/BLOCK disks, RAW disks with an id and persistent volumes: only whole, equal entries combine. */
+  readonly atomic: boolean;
+  /** Lazily built proto objects (post- and pre-refinement formats). */
+  post?: Msg;
+  pre?: Msg;
+}
+
+/** Stable JSON (sorted keys) used to compare nested messages by value. */
+export function canonical(v: unknown): string {
+  if (v === undefined) return '';
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? '';
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (Buffer.isBuffer(v)) return `b:${v.toString('base64')}`;
+  const keys = Object.keys(v as object).filter((k) => (v as Msg)[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Msg)[k])}`).join(',')}}`;
+}
+
+interface Parts {
+  name: string;
+  type: ValueType;
+  milli: number;
+  ranges: readonly Range[];
+  items: readonly string[];
+  count: number;
+  reservations: readonly Msg[];
+  allocation_info: Msg | undefined;
+  disk: Msg | undefined;
+  revocable: Msg | undefined;
+  shared: Msg | undefined;
+  provider_id: Msg | undefined;
+}
+
+export function makeEntry(p: Parts): Entry {
+  const res = p.reservations;
+  const role = res.length === 0 ? '*' : String(res[res.length - 1]!.role);
+  const key = `${p.name}\u0001${p.type}\u0001${res.length === 0 ? '' : canonical(res)}\u0001${
+    p.allocation_info ? canonical(p.allocation_info) : ''}\u0001${p.disk ? canonical(p.disk) : ''}\u0001${
+    p.revocable ? 'R' : ''}${p.shared ? 'S' : ''}\u0001${p.provider_id ? canonical(p.provider_id) : ''}`;
+  const source = p.disk?.source;
+  const atomic = !!p.disk && (
+    p.disk.persistence !== undefined ||
+    source?.type === 'MOUNT' || source?.type === 'BLOCK' || (source?.type === 'RAW' && source.id !== undefined));
+  return {
+    name: p.name, type: p.type, milli: p.milli, ranges: p.ranges, items: p.items, count: p.count,
+    reservations: res, role, allocation_info: p.allocation_info, disk: p.disk, revocable: p.revocable,
+    shared: p.shared, provider_id: p.provider_id, key, atomic,
+  };
+}
+
+/** Same identity, new value. */
+function withValue(e: Entry, milli: number, ranges: readonly Range[], items: readonly string[], count: number): Entry {
+  return {
+    name: e.name, type: e.type, milli, ranges, items, count, reservations: e.reservations, role: e.role,
+    allocation_info: e.allocation_info, disk: e.disk, revocable: e.revocable, shared: e.shared,
+    provider_id: e.provider_id, key: e.key, atomic: e.atomic,
+  };
+}
+
+/** Same value, other identity fields replaced (the key is recomputed). */
+export function withIdentity(e: Entry, changes: Partial<Pick<Parts, 'reservations' | 'allocation_info' | 'disk' | 'revocable' | 'shared' | 'provider_id'>>): Entry {
+  return makeEntry({
+    name: e.name, type: e.type, milli: e.milli, ranges: e.ranges, items: e.items, count: e.count,
+    reservations: e.reservations, allocation_info: e.allocation_info, disk: e.disk, revocable: e.revocable,
+    shared: e.shared, provider_id: e.provider_id, ...changes,
+  });
+}
+
+export function isEmptyEntry(e: Entry): boolean {
+  if (e.count <= 0) return true;
+  switch (e.type) {
+    case 'SCALAR': return e.milli <= 0;
+    case 'RANGES': return e.ranges.length === 0;
+    default: return e.items.length === 0;
+  }
+}
+
+export function valueEqual(a: Entry, b: Entry): boolean {
+  switch (a.type) {
+    case 'SCALAR': return a.milli === b.milli;
+    case 'RANGES': return rangesEqual(a.ranges, b.ranges);
+    default: return setEqual(a.items, b.items);
+  }
+}
+
+function valueContains(a: Entry, b: Entry): boolean {
+  switch (a.type) {
+    case 'SCALAR': return b.milli <= a.milli;
+    case 'RANGES': return rangesContain(a.ranges, b.ranges);
+    default: return setContains(a.items, b.items);
+  }
+}
+
+/** Adds `e` into `list` in place (merging into an addable entry, else appending). */
+export function addEntry(list: Entry[], e: Entry): void {
+  if (isEmptyEntry(e)) return;
+  if (e.shared || !e.atomic) {
+    for (let i = 0; i < list.length; i++) {
+      const x = list[i]!;
+      if (x.key !== e.key) continue;
+      if (e.shared) {
+        // Shared resources only combine with an identical one, by counting shares.
+        if (!valueEqual(x, e)) continue;
+        list[i] = withValue(x, x.milli, x.ranges, x.items, x.count + e.count);
+        return;
+      }
+      switch (x.type) {
+        case 'SCALAR': list[i] = withValue(x, x.milli + e.milli, NO_RANGES, NO_ITEMS, 1); break;
+        case 'RANGES': list[i] = withValue(x, 0, rangesUnion(x.ranges, e.ranges), NO_ITEMS, 1); break;
+        default: list[i] = withValue(x, 0, NO_RANGES, setUnion(x.items, e.items), 1); break;
+      }
+      return;
+    }
+  }
+  list.push(e);
+}
+
+/** Subtracts `e` from the first subtractable entry of `list` in place; empty or negative results are dropped. */
+export function subtractEntry(list: Entry[], e: Entry): void {
+  if (isEmptyEntry(e)) return;
+  for (let i = 0; i < list.length; i++) {
+    const x = list[i]!;
+    if (x.key !== e.key) continue;
+    if (e.shared || e.atomic) {
+      if (!valueEqual(x, e)) continue;
+      const count = e.shared ? x.count - e.count : 0;
+      if (count <= 0) list.splice(i, 1);
+      else list[i] = withValue(x, x.milli, x.ranges, x.items, count);
+      return;
+    }
+    let next: Entry;
+    switch (x.type) {
+      case 'SCALAR': next = withValue(x, x.milli - e.milli, NO_RANGES, NO_ITEMS, 1); break;
+      case 'RANGES': next = withValue(x, 0, rangesMinus(x.ranges, e.ranges), NO_ITEMS, 1); break;
+      default: next = withValue(x, 0, NO_RANGES, setMinus(x.items, e.items), 1); break;
+    }
+    if (isEmptyEntry(next)) list.splice(i, 1);
+    else list[i] = next;
+    return;
+  }
+}
+
+/** True when some entry of `list` contains `e`. */
+export function containsEntry(list: readonly Entry[], e: Entry): boolean {
+  for (const x of list) {
+    if (x.key !== e.key) continue;
+    if (e.shared) {
+      if (valueEqual(x, e) && x.count >= e.count) return true;
+    } else if (e.atomic) {
+      if (valueEqual(x, e)) return true;
+    } else if (valueContains(x, e)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// ---- proto <-> entry ----
+
+function num(v: unknown, what: string): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || Number.isNaN(n)) throw new ResourcesError(`${what} must be a number`);
+  return n;
+}
+
+function checkReservation(r: unknown, name: string): Msg {
+  if (r === null || typeof r !== 'object') throw new ResourcesError(`Invalid reservation for resource '${name}': expected an object`);
+  const m = r as Msg;
+  if (m.type !== 'STATIC' && m.type !== 'DYNAMIC') {
+    throw new ResourcesError(`Invalid reservation for resource '${name}': type must be STATIC or DYNAMIC`);
+  }
+  if (typeof m.role !== 'string') throw new ResourcesError(`Invalid reservation for resource '${name}': role must be set`);
+  if (m.role === '*') throw new ResourcesError(`Invalid reservation for resource '${name}': cannot reserve for role '*'`);
+  const err = validateRole(m.role);
+  if (err) throw new ResourcesError(`Invalid reservation for resource '${name}': ${err}`);
+  return m;
+}
+
+/** Post-refinement stack from either proto format (see RES-06). */
+function reservationStack(r: Msg, name: string, defaultRole: string): readonly Msg[] {
+  const list = r.reservations;
+  if (Array.isArray(list) && list.length > 0) {
+    if (r.reservation !== undefined) {
+      // The endpoint format carries both; they must agree.
+      if (list.length !== 1 || r.reservation.principal !== list[0]?.principal) {
+        throw new ResourcesError(`Resource '${name}' sets both 'reservation' and 'reservations' inconsistently`);
+      }
+    }
+    const stack = list.map((x) => checkReservation(x, name));
+    for (let i = 1; i < stack.length; i++) {
+      if (stack[i]!.type !== 'DYNAMIC') {
+        throw new ResourcesError(`Invalid reservations for resource '${name}': only the first reservation may be STATIC`);
+      }
+      if (!isStrictSubrole(stack[i]!.role, stack[i - 1]!.role)) {
+        throw new ResourcesError(
+          `Invalid reservations for resource '${name}': role '${stack[i]!.role}' must be a descendant of '${stack[i - 1]!.role}'`);
+      }
+    }
+    const last = stack[stack.length - 1]!.role;
+    if (r.role !== undefined && r.role !== last) {
+      throw new ResourcesError(`Resource '${name}' has role '${r.role}' but is reserved for '${last}'`);
+    }
+    return stack;
+  }
+  if (r.role === undefined && r.reservation === undefined) {
+    return defaultRole === '*' ? NO_RESERVATIONS : [{ type: 'STATIC', role: defaultRole }];
+  }
+  const role = r.role === undefined ? '*' : r.role;
+  if (typeof role !== 'string') throw new ResourcesError(`Resource '${name}' has a non-string role`);
+  const err = validateRole(role);
+  if (err) throw new ResourcesError(`Invalid role for resource '${name}': ${err}`);
+  if (r.reservation !== undefined && r.reservation !== null) {
+    if (role === '*') throw new ResourcesError(`Invalid reservation for resource '${name}': role '*' cannot be dynamically reserved`);
+    const res: Msg = { type: 'DYNAMIC', role };
+    if (r.reservation.principal !== undefined) res.principal = r.reservation.principal;
+    if (r.reservation.labels !== undefined) res.labels = r.reservation.labels;
+    return [res];
+  }
+  return role === '*' ? NO_RESERVATIONS : [{ type: 'STATIC', role }];
+}
+
+/**
+ * Validates one Resource message (either reservation format) and normalises it.
+ * Resources without any role or reservation get `defaultRole` as a static reservation.
+ */
+export function entryFromProto(r: unknown, defaultRole = '*'): Entry {
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new ResourcesError('Resource must be an object');
+  const m = r as Msg;
+  const name = m.name;
+  if (typeof name !== 'string' || name.length === 0) throw new ResourcesError('Resource name must be a non-empty string');
+  const type = m.type;
+  let milli = 0;
+  let ranges: readonly Range[] = NO_RANGES;
+  let items: readonly string[] = NO_ITEMS;
+  if (type === 'SCALAR') {
+    if (m.ranges !== undefined || m.set !== undefined) throw new ResourcesError(`Scalar resource '${name}' has a ranges or set value`);
+    if (m.scalar === undefined || m.scalar === null) throw new ResourcesError(`Scalar resource '${name}' has no scalar value`);
+    const v = num(m.scalar.value, `Scalar value of resource '${name}'`);
+    if (!Number.isFinite(v)) throw new ResourcesError(`Invalid scalar resource '${name}': value must be finite`);
+    if (v < 0) throw new ResourcesError(`Invalid scalar resource '${name}': value ${v} is negative`);
+    milli = toMilli(v);
+  } else if (type === 'RANGES') {
+    if (m.scalar !== undefined || m.set !== undefined) throw new ResourcesError(`Ranges resource '${name}' has a scalar or set value`);
+    const list = m.ranges?.range ?? [];
+    if (!Array.isArray(list)) throw new ResourcesError(`Ranges resource '${name}' has a malformed 'ranges' value`);
+    const raw: Range[] = list.map((x: Msg) => {
+      const b = num(x?.begin, `Range begin of resource '${name}'`);
+      const e = num(x?.end, `Range end of resource '${name}'`);
+      if (!Number.isInteger(b) || !Number.isInteger(e) || b < 0 || e < 0) {
+        throw new ResourcesError(`Invalid ranges resource '${name}': bounds must be non-negative integers`);
+      }
+      return [b, e] as Range;
+    });
+    ranges = checkRanges(raw, name);
+  } else if (type === 'SET') {
+    if (m.scalar !== undefined || m.ranges !== undefined) throw new ResourcesError(`Set resource '${name}' has a scalar or ranges value`);
+    const list = m.set?.item ?? [];
+    if (!Array.isArray(list) || list.some((x: unknown) => typeof x !== 'string')) {
+      throw new ResourcesError(`Set resource '${name}' has a malformed 'set' value`);
+    }
+    if (new Set(list).size !== list.length) throw new ResourcesError(`Invalid set resource '${name}': duplicate items`);
+    items = list.slice();
+  } else if (type === 'TEXT') {
+    throw new ResourcesError(`Resource '${name}' has unsupported type TEXT (only SCALAR, RANGES and SET are allowed)`);
+  } else {
+    throw new ResourcesError(`Resource '${name}' has invalid type '${String(type)}'`);
+  }
+
+  const reservations = reservationStack(m, name, defaultRole);
+  const disk = m.disk ?? undefined;
+  const revocable = m.revocable ?? undefined;
+  const shared = m.shared ?? undefined;
+  if (disk !== undefined) {
+    if (name !== 'disk') throw new ResourcesError(`DiskInfo should not be set for resource '${name}'`);
+    if (disk.persistence !== undefined && revocable !== undefined) {
+      throw new ResourcesError('Persistent volumes cannot be created from revocable resources');
+    }
+    if (disk.persistence !== undefined && disk.volume === undefined) {
+      throw new ResourcesError(`Persistent volume '${disk.persistence.id}' must have 'volume' set`);
+    }
+  }
+  if (shared !== undefined && disk?.persistence === undefined) throw new ResourcesError('Only persistent volumes can be shared');
+  if (revocable !== undefined && reservations.some((x) => x.type === 'DYNAMIC')) {
+    throw new ResourcesError(`Dynamically reserved revocable resources are not supported ('${name}')`);
+  }
+  const alloc = m.allocation_info ?? undefined;
+  if (alloc !== undefined && (typeof alloc !== 'object' || (alloc.role !== undefined && typeof alloc.role !== 'string'))) {
+    throw new ResourcesError(`Resource '${name}' has a malformed allocation_info`);
+  }
+  return makeEntry({
+    name, type, milli, ranges, items, count: 1, reservations,
+    allocation_info: alloc, disk, revocable, shared, provider_id: m.provider_id ?? undefined,
+  });
+}
+
+function putValue(out: Msg, e: Entry): void {
+  switch (e.type) {
+    case 'SCALAR': out.scalar = { value: fromMilli(e.milli) }; break;
+    case 'RANGES': out.ranges = { range: e.ranges.map(([begin, end]) => ({ begin, end })) }; break;
+    default: out.set = { item: e.items.slice() }; break;
+  }
+}
+
+function putExtras(out: Msg, e: Entry): void {
+  if (e.allocation_info !== undefined) out.allocation_info = e.allocation_info;
+  if (e.disk !== undefined) out.disk = e.disk;
+  if (e.revocable !== undefined) out.revocable = e.revocable;
+  if (e.shared !== undefined) out.shared = e.shared;
+  if (e.provider_id !== undefined) out.provider_id = e.provider_id;
+}
+
+/** Post-refinement format: `reservations` stack, no `role`. Cached; callers must not mutate it. */
+export function postProto(e: Entry): Msg {
+  if (e.post) return e.post;
+  const out: Msg = { name: e.name, type: e.type };
+  putValue(out, e);
+  if (e.reservations.length > 0) out.reservations = e.reservations;
+  putExtras(out, e);
+  e.post = out;
+  return out;
+}
+
+/**
+ * Pre-refinement format (frameworks without RESERVATION_REFINEMENT): `role` always set, a dynamic
+ * reservation as `reservation {principal?, labels?}`. With `endpoint`, the `reservations` stack is
+ * kept as well (the format of Mesos's HTTP endpoints). Refined stacks cannot be expressed this way
+ * and keep only the stack.
+ */
+export function preProto(e: Entry, endpoint = false): Msg {
+  if (!endpoint && e.pre) return e.pre;
+  const out: Msg = { name: e.name, type: e.type };
+  putValue(out, e);
+  const res = e.reservations;
+  if (res.length === 0) {
+    out.role = '*';
+  } else if (res.length === 1) {
+    const r = res[0]!;
+    out.role = r.role;
+    if (r.type === 'DYNAMIC') {
+      const info: Msg = {};
+      if (r.principal !== undefined) info.principal = r.principal;
+      if (r.labels !== undefined) info.labels = r.labels;
+      out.reservation = info;
+    }
+    if (endpoint) out.reservations = res;
+  } else {
+    out.reservations = res;
+  }
+  putExtras(out, e);
+  if (!endpoint) e.pre = out;
+  return out;
+}
