@@ -39,6 +39,9 @@ export interface Entry {
   readonly key: string;
   /** MOUNT/BLOCK disks, RAW disks with an id and persistent volumes: only whole, equal entries combine. */
   readonly atomic: boolean;
+  /** Key parts reused when only the reservations or the allocation change. */
+  readonly resKey: string;
+  readonly restKey: string;
   /** Lazily built proto objects (post- and pre-refinement formats). */
   post?: Msg;
   pre?: Msg;
@@ -69,12 +72,16 @@ interface Parts {
   provider_id: Msg | undefined;
 }
 
-export function makeEntry(p: Parts): Entry {
+export function makeEntry(p: Parts, resKey?: string, restKey?: string): Entry {
   const res = p.reservations;
   const role = res.length === 0 ? '*' : String(res[res.length - 1]!.role);
-  const key = `${p.name}\u0001${p.type}\u0001${res.length === 0 ? '' : canonical(res)}\u0001${
-    p.allocation_info ? canonical(p.allocation_info) : ''}\u0001${p.disk ? canonical(p.disk) : ''}\u0001${
-    p.revocable ? 'R' : ''}${p.shared ? 'S' : ''}\u0001${p.provider_id ? canonical(p.provider_id) : ''}`;
+  if (resKey === undefined) resKey = res.length === 0 ? '' : canonical(res);
+  if (restKey === undefined) {
+    restKey = `${p.disk ? canonical(p.disk) : ''}\u0001${p.revocable ? 'R' : ''}${p.shared ? 'S' : ''}\u0001${
+      p.provider_id ? canonical(p.provider_id) : ''}`;
+  }
+  const alloc = p.allocation_info === undefined ? '' : p.allocation_info.role === undefined ? '-' : `+${p.allocation_info.role}`;
+  const key = `${p.name}\u0001${p.type}\u0001${resKey}\u0001${alloc}\u0001${restKey}`;
   const source = p.disk?.source;
   const atomic = !!p.disk && (
     p.disk.persistence !== undefined ||
@@ -82,7 +89,7 @@ export function makeEntry(p: Parts): Entry {
   return {
     name: p.name, type: p.type, milli: p.milli, ranges: p.ranges, items: p.items, count: p.count,
     reservations: res, role, allocation_info: p.allocation_info, disk: p.disk, revocable: p.revocable,
-    shared: p.shared, provider_id: p.provider_id, key, atomic,
+    shared: p.shared, provider_id: p.provider_id, key, atomic, resKey, restKey,
   };
 }
 
@@ -91,17 +98,18 @@ function withValue(e: Entry, milli: number, ranges: readonly Range[], items: rea
   return {
     name: e.name, type: e.type, milli, ranges, items, count, reservations: e.reservations, role: e.role,
     allocation_info: e.allocation_info, disk: e.disk, revocable: e.revocable, shared: e.shared,
-    provider_id: e.provider_id, key: e.key, atomic: e.atomic,
+    provider_id: e.provider_id, key: e.key, atomic: e.atomic, resKey: e.resKey, restKey: e.restKey,
   };
 }
 
-/** Same value, other identity fields replaced (the key is recomputed). */
-export function withIdentity(e: Entry, changes: Partial<Pick<Parts, 'reservations' | 'allocation_info' | 'disk' | 'revocable' | 'shared' | 'provider_id'>>): Entry {
+/** Same value, new reservation stack and/or allocation (the key is recomputed from cached parts). */
+export function withIdentity(e: Entry, changes: { reservations?: readonly Msg[]; allocation_info?: Msg | undefined }): Entry {
+  const res = 'reservations' in changes ? changes.reservations! : e.reservations;
   return makeEntry({
     name: e.name, type: e.type, milli: e.milli, ranges: e.ranges, items: e.items, count: e.count,
-    reservations: e.reservations, allocation_info: e.allocation_info, disk: e.disk, revocable: e.revocable,
-    shared: e.shared, provider_id: e.provider_id, ...changes,
-  });
+    reservations: res, allocation_info: 'allocation_info' in changes ? changes.allocation_info : e.allocation_info,
+    disk: e.disk, revocable: e.revocable, shared: e.shared, provider_id: e.provider_id,
+  }, res === e.reservations ? e.resKey : undefined, e.restKey);
 }
 
 export function isEmptyEntry(e: Entry): boolean {
