@@ -1,0 +1,65 @@
+// The scheduler client's view of the wire: call encoding, event decoding and the media types.
+// Everything protobuf-shaped goes through src/protocol's codec; this file only picks the encoding.
+import { decodeProto, encodeProto, fromJson, toJson } from '../protocol/codec.js';
+
+/** A protobuf message as a plain object (see docs/architecture.md "Message objects"). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Msg = Record<string, any>;
+
+export type ContentType = 'json' | 'protobuf';
+
+export const CALL_TYPE = 'mesos.v1.scheduler.Call';
+export const EVENT_TYPE = 'mesos.v1.scheduler.Event';
+
+export const MEDIA_TYPES: Record<ContentType, string> = {
+  json: 'application/json',
+  protobuf: 'application/x-protobuf',
+};
+
+export function encodeCall(call: Msg, contentType: ContentType): Buffer {
+  if (contentType === 'protobuf') return encodeProto(CALL_TYPE, call);
+  return Buffer.from(JSON.stringify(toJson(CALL_TYPE, call)));
+}
+
+export function decodeEvent(record: Buffer, contentType: ContentType): Msg {
+  if (contentType === 'protobuf') return decodeProto(EVENT_TYPE, record) as Msg;
+  return fromJson(EVENT_TYPE, JSON.parse(record.toString('utf8'))) as Msg;
+}
+
+/** Parses a Content-Type header value into our encoding, or undefined if it is neither. */
+export function contentTypeOf(header: string | undefined): ContentType | undefined {
+  const base = header?.split(';')[0]?.trim().toLowerCase();
+  if (base === MEDIA_TYPES.json) return 'json';
+  if (base === MEDIA_TYPES.protobuf) return 'protobuf';
+  return undefined;
+}
+
+export interface RecordReader {
+  /** Feeds bytes; returns every record completed by them. Throws on a malformed length prefix. */
+  push(chunk: Buffer): Buffer[];
+}
+
+// TEMPORARY until src/protocol/recordio.ts lands.
+export function createRecordReader(): RecordReader {
+  let buffered: Buffer = Buffer.alloc(0);
+  return {
+    push(chunk: Buffer): Buffer[] {
+      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+      const out: Buffer[] = [];
+      for (;;) {
+        const nl = buffered.indexOf(0x0a);
+        if (nl < 0) {
+          if (buffered.length > 20) throw new Error('RecordIO length prefix too long');
+          break;
+        }
+        const prefix = buffered.subarray(0, nl).toString('ascii');
+        if (!/^\d+$/.test(prefix)) throw new Error(`Malformed RecordIO length '${prefix}'`);
+        const size = Number(prefix);
+        if (buffered.length < nl + 1 + size) break;
+        out.push(buffered.subarray(nl + 1, nl + 1 + size));
+        buffered = buffered.subarray(nl + 1 + size);
+      }
+      return out;
+    },
+  };
+}
