@@ -1,5 +1,5 @@
 // Agent attributes (`--attributes='rack:abc;zone:west;level:10;keys:[1000-1500]'`) as v1 Attribute
-// messages, and their legacy `/state` JSON form.
+// messages (TEXT, SCALAR or RANGES), and their legacy `/state` JSON form.
 import type { Msg } from './entry.js';
 import { ResourcesError, parseValue, formatRanges, formatSet, toMilli, fromMilli } from './values.js';
 
@@ -20,8 +20,8 @@ export function parseAttributes(text: string): Msg[] {
         out.push({ name, type: 'RANGES', ranges: { range: value.ranges.map(([begin, end]) => ({ begin, end })) } });
         break;
       case 'SET':
-        out.push({ name, type: 'SET', set: { item: value.items } });
-        break;
+        // Mesos attributes support text, scalars and ranges only.
+        throw new ResourcesError(`Invalid attribute '${name}': sets are not supported for attributes`);
       default:
         out.push({ name, type: 'TEXT', text: { value: value.value } });
     }

@@ -1,6 +1,7 @@
 // Role names (RES-05): hierarchical paths like `eng/backend/db`; `*` is the default (unreserved) role.
 
-const INVALID_CHARS = /[\t\n\v\f\r \x7f\x08]/;
+// Whitespace and DEL (which Mesos calls backspace).
+const INVALID_CHARS = /[\t\n\v\f\r \x7f]/;
 
 /** Returns an error message when `role` is not a valid role name, else undefined. */
 export function validateRole(role: string): string | undefined {
@@ -14,7 +15,7 @@ export function validateRole(role: string): string | undefined {
     if (part === '..') return `Role '${role}' cannot have '..' as a path component`;
     if (part === '*') return `Role '${role}' cannot have '*' as a path component`;
     if (part.startsWith('-')) return `Role component '${part}' of role '${role}' is invalid because it starts with a dash`;
-    if (INVALID_CHARS.test(part)) return `Role '${role}' contains invalid characters (whitespace or backspace)`;
+    if (INVALID_CHARS.test(part)) return `Role '${role}' contains invalid characters (whitespace or DEL)`;
   }
   return undefined;
 }
