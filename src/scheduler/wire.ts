@@ -1,6 +1,7 @@
 // The scheduler client's view of the wire: call encoding, event decoding and the media types.
 // Everything protobuf-shaped goes through src/protocol's codec; this file only picks the encoding.
 import { decodeProto, encodeProto, fromJson, toJson } from '../protocol/codec.js';
+import { RecordIOReader } from '../protocol/recordio.js';
 
 /** A protobuf message as a plain object (see docs/architecture.md "Message objects"). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -39,27 +40,6 @@ export interface RecordReader {
   push(chunk: Buffer): Buffer[];
 }
 
-// TEMPORARY until src/protocol/recordio.ts lands.
 export function createRecordReader(): RecordReader {
-  let buffered: Buffer = Buffer.alloc(0);
-  return {
-    push(chunk: Buffer): Buffer[] {
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-      const out: Buffer[] = [];
-      for (;;) {
-        const nl = buffered.indexOf(0x0a);
-        if (nl < 0) {
-          if (buffered.length > 20) throw new Error('RecordIO length prefix too long');
-          break;
-        }
-        const prefix = buffered.subarray(0, nl).toString('ascii');
-        if (!/^\d+$/.test(prefix)) throw new Error(`Malformed RecordIO length '${prefix}'`);
-        const size = Number(prefix);
-        if (buffered.length < nl + 1 + size) break;
-        out.push(buffered.subarray(nl + 1, nl + 1 + size));
-        buffered = buffered.subarray(nl + 1 + size);
-      }
-      return out;
-    },
-  };
+  return new RecordIOReader();
 }
