@@ -42,9 +42,8 @@ export interface Entry {
   /** Key parts reused when only the reservations or the allocation change. */
   readonly resKey: string;
   readonly restKey: string;
-  /** Lazily built proto objects (post- and pre-refinement formats). */
+  /** Lazily built post-refinement object handed to filter predicates (never to callers that keep it). */
   post?: Msg;
-  pre?: Msg;
 }
 
 /** Stable JSON (sorted keys) used to compare nested messages by value. */
@@ -219,7 +218,7 @@ function checkReservation(r: unknown, name: string): Msg {
   if (m.role === '*') throw new ResourcesError(`Invalid reservation for resource '${name}': cannot reserve for role '*'`);
   const err = validateRole(m.role);
   if (err) throw new ResourcesError(`Invalid reservation for resource '${name}': ${err}`);
-  return m;
+  return copyReservation(m);
 }
 
 /** Post-refinement stack from either proto format (see RES-06). */
@@ -335,7 +334,7 @@ export function entryFromProto(r: unknown, defaultRole = '*'): Entry {
   }
   return makeEntry({
     name, type, milli, ranges, items, count: 1, reservations,
-    allocation_info: alloc, disk, revocable, shared, provider_id: m.provider_id ?? undefined,
+    allocation_info: alloc === undefined ? undefined : alloc.role === undefined ? {} : { role: alloc.role }, disk, revocable, shared, provider_id: m.provider_id ?? undefined,
   });
 }
 
@@ -347,23 +346,35 @@ function putValue(out: Msg, e: Entry): void {
   }
 }
 
+function copyReservation(r: Msg): Msg {
+  const out: Msg = { type: r.type, role: r.role };
+  if (r.principal !== undefined) out.principal = r.principal;
+  if (r.labels !== undefined) out.labels = r.labels;
+  return out;
+}
+
+// Output objects are fresh at the levels callers commonly edit (the resource, its value, its
+// reservations, allocation_info); disk/revocable/shared/provider_id are shared, treat them as read-only.
 function putExtras(out: Msg, e: Entry): void {
-  if (e.allocation_info !== undefined) out.allocation_info = e.allocation_info;
+  if (e.allocation_info !== undefined) out.allocation_info = { ...e.allocation_info };
   if (e.disk !== undefined) out.disk = e.disk;
   if (e.revocable !== undefined) out.revocable = e.revocable;
   if (e.shared !== undefined) out.shared = e.shared;
   if (e.provider_id !== undefined) out.provider_id = e.provider_id;
 }
 
-/** Post-refinement format: `reservations` stack, no `role`. Cached; callers must not mutate it. */
+/** Post-refinement format: `reservations` stack, no `role`. */
 export function postProto(e: Entry): Msg {
-  if (e.post) return e.post;
   const out: Msg = { name: e.name, type: e.type };
   putValue(out, e);
-  if (e.reservations.length > 0) out.reservations = e.reservations;
+  if (e.reservations.length > 0) out.reservations = e.reservations.map(copyReservation);
   putExtras(out, e);
-  e.post = out;
   return out;
+}
+
+/** Shared post-refinement view for read-only use inside this module (filter predicates). */
+export function cachedPostProto(e: Entry): Msg {
+  return e.post ?? (e.post = postProto(e));
 }
 
 /**
@@ -373,7 +384,6 @@ export function postProto(e: Entry): Msg {
  * and keep only the stack.
  */
 export function preProto(e: Entry, endpoint = false): Msg {
-  if (!endpoint && e.pre) return e.pre;
   const out: Msg = { name: e.name, type: e.type };
   putValue(out, e);
   const res = e.reservations;
@@ -388,11 +398,10 @@ export function preProto(e: Entry, endpoint = false): Msg {
       if (r.labels !== undefined) info.labels = r.labels;
       out.reservation = info;
     }
-    if (endpoint) out.reservations = res;
+    if (endpoint) out.reservations = [copyReservation(r)];
   } else {
-    out.reservations = res;
+    out.reservations = res.map(copyReservation);
   }
   putExtras(out, e);
-  if (!endpoint) e.pre = out;
   return out;
 }

@@ -2,7 +2,7 @@
 // them, so accessors are simple scans over a short array.
 import {
   type Entry, type Msg, addEntry, subtractEntry, containsEntry, entryFromProto,
-  postProto, preProto, withIdentity,
+  postProto, cachedPostProto, preProto, withIdentity,
 } from './entry.js';
 import { parseResourceEntries } from './parse.js';
 import { entryToString, legacyJson } from './format.js';
@@ -20,6 +20,8 @@ const EMPTY_ENTRIES: readonly Entry[] = Object.freeze([]) as readonly Entry[];
 
 export class Resources {
   private quantitiesCache: Map<string, number> | undefined;
+  /** The last allocate() result: offers and tasks allocate the same value to the same role repeatedly. */
+  private allocated: { role: string; value: Resources } | undefined;
 
   private constructor(private readonly entries: readonly Entry[]) {}
 
@@ -65,7 +67,7 @@ export class Resources {
     return Resources.of(out);
   }
 
-  /** Resource objects (post-refinement format); shared and cached, do not mutate them. */
+  /** Resource objects (post-refinement format), freshly built. */
   toArray(): Msg[] {
     return this.entries.map(postProto);
   }
@@ -178,7 +180,7 @@ export class Resources {
   // ---- filters ----
 
   filter(pred: (r: Msg) => boolean): Resources {
-    return this.keep((e) => pred(postProto(e)));
+    return this.keep((e) => pred(cachedPostProto(e)));
   }
 
   private keep(pred: (e: Entry) => boolean): Resources {
@@ -268,7 +270,7 @@ export class Resources {
   pushReservation(reservation: Msg): Resources {
     return Resources.merged(this.entries.map((e) => {
       const stack = [...e.reservations, reservation];
-      return entryFromProto({ ...postProto(e), reservations: stack });
+      return entryFromProto({ ...cachedPostProto(e), reservations: stack });
     }));
   }
 
@@ -282,9 +284,16 @@ export class Resources {
 
   /** Stamps `allocation_info.role` on every entry. */
   allocate(role: string): Resources {
-    if (this.entries.every((e) => e.allocation_info?.role === role)) return this;
-    const info = { role };
-    return Resources.merged(this.entries.map((e) => withIdentity(e, { allocation_info: info })));
+    if (this.allocated?.role === role) return this.allocated.value;
+    let value: Resources;
+    if (this.entries.every((e) => e.allocation_info?.role === role)) {
+      value = this;
+    } else {
+      const info = { role };
+      value = Resources.merged(this.entries.map((e) => withIdentity(e, { allocation_info: info })));
+    }
+    this.allocated = { role, value };
+    return value;
   }
 
   unallocate(): Resources {

@@ -106,9 +106,23 @@ test('reservationRole / isReserved on either format', () => {
   assert.equal(isReserved(dynamicPost), true);
 });
 
-test('toArray objects are stable and accessors do not copy entries', () => {
-  const r = Resources.parse('cpus:1;mem:2');
-  assert.equal(r.toArray()[0], r.toArray()[0]);
+test('output objects are fresh: editing them never changes the value', () => {
+  const r = Resources.fromProto([dynamicPost, { name: 'ports', type: 'RANGES', ranges: { range: [{ begin: 1, end: 2 }] }, allocation_info: { role: 'x' } }]);
+  const before = r.toString();
+  for (const list of [r.toArray(), r.toProto(), r.toProto({ refinement: true }), r.toProto({ endpoint: true })]) {
+    list[0]!.scalar.value = 99;
+    if (list[0]!.reservations) list[0]!.reservations[0].role = 'zzz';
+    list[0]!.role = 'zzz';
+    list[1]!.ranges.range[0].end = 1000;
+    list[1]!.allocation_info.role = 'zzz';
+  }
+  r.filter(() => true);
+  assert.equal(r.toString(), before);
   assert.equal(r.toArray().length, r.size);
   assert.deepEqual(JSON.parse(JSON.stringify(r)), r.toArray());
+  // Input messages are not kept by reference either.
+  const input = structuredClone(dynamicPost);
+  const s = Resources.fromProto([input]);
+  input.reservations[0]!.role = 'other';
+  assert.equal(s.reserved('eng').scalar('cpus'), 4);
 });
