@@ -56,6 +56,16 @@ export function canonical(v: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Msg)[k])}`).join(',')}}`;
 }
 
+/** Identity of a (normalised) reservation stack; cheaper than canonical() on the common shapes. */
+function reservationsKey(res: readonly Msg[]): string {
+  let k = '';
+  for (const r of res) {
+    k += `${r.type}\u0002${r.role}\u0002${r.principal === undefined ? '\u0003' : `=${r.principal}`}\u0002${
+      r.labels === undefined ? '' : canonical(r.labels)}\u0004`;
+  }
+  return k;
+}
+
 interface Parts {
   name: string;
   type: ValueType;
@@ -74,7 +84,7 @@ interface Parts {
 export function makeEntry(p: Parts, resKey?: string, restKey?: string): Entry {
   const res = p.reservations;
   const role = res.length === 0 ? '*' : String(res[res.length - 1]!.role);
-  if (resKey === undefined) resKey = res.length === 0 ? '' : canonical(res);
+  if (resKey === undefined) resKey = res.length === 0 ? '' : reservationsKey(res);
   if (restKey === undefined) {
     restKey = `${p.disk ? canonical(p.disk) : ''}\u0001${p.revocable ? 'R' : ''}${p.shared ? 'S' : ''}\u0001${
       p.provider_id ? canonical(p.provider_id) : ''}`;

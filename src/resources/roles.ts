@@ -3,9 +3,22 @@
 // Whitespace and DEL (which Mesos calls backspace).
 const INVALID_CHARS = /[\t\n\v\f\r \x7f]/;
 
+// Roles seen to be valid; a cluster has few, and validation runs on every parsed resource.
+const known = new Set<string>();
+const KNOWN_MAX = 10_000;
+
 /** Returns an error message when `role` is not a valid role name, else undefined. */
 export function validateRole(role: string): string | undefined {
-  if (role === '*') return undefined;
+  if (role === '*' || known.has(role)) return undefined;
+  const err = checkRole(role);
+  if (err === undefined) {
+    if (known.size >= KNOWN_MAX) known.clear();
+    known.add(role);
+  }
+  return err;
+}
+
+function checkRole(role: string): string | undefined {
   if (role.length === 0) return 'Empty role name is invalid';
   if (role.startsWith('/')) return `Role '${role}' cannot start with a slash`;
   if (role.endsWith('/')) return `Role '${role}' cannot end with a slash`;
