@@ -6,6 +6,7 @@ export { ResourcesError, type Range } from './values.js';
 export { validateRole, isStrictSubrole, roleAncestors } from './roles.js';
 export { parseAttributes, attributesToLegacyJson } from './attributes.js';
 export { detectAgentResources, type DetectOptions } from './detect.js';
+export { applyOperation } from './operations.js';
 export type { Msg } from './entry.js';
 
 /** The role a Resource message (either format) is reserved to: the last reservation's role, or `*`. */

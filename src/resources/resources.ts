@@ -8,6 +8,7 @@ import { parseResourceEntries } from './parse.js';
 import { entryToString, legacyJson } from './format.js';
 import { ResourcesError, fromMilli, rangesUnion, rangesSize, setUnion, type Range } from './values.js';
 import { isStrictSubrole } from './roles.js';
+import { applyOperation } from './operations.js';
 
 export interface ToProtoOptions {
   /** Emit the post-refinement format (`reservations` only). */
@@ -278,6 +279,11 @@ export class Resources {
   popReservation(): Resources {
     return Resources.merged(this.entries.map((e) =>
       e.reservations.length === 0 ? e : withIdentity(e, { reservations: e.reservations.slice(0, -1) })));
+  }
+
+  /** Resources after an `Offer.Operation` (RESERVE, UNRESERVE, CREATE, DESTROY, GROW/SHRINK_VOLUME, LAUNCH*). */
+  apply(operation: Msg): Resources {
+    return applyOperation(this, operation);
   }
 
   // ---- allocation ----
