@@ -19,6 +19,16 @@ export interface AllocatorOptions {
   filterGpuResources?: boolean;
   /** Static role weights from --weights. */
   weights?: Record<string, number>;
+  /** The master's DomainInfo: agents in another region go only to REGION_AWARE frameworks. */
+  domain?: Msg;
+  /** Randomness for agent shuffling and the random sorters (tests inject a seeded one). */
+  random?: () => number;
+}
+
+/** Optional extra hooks an allocator may use (added after the first interface). */
+export interface AllocatorHooks {
+  /** Asks the master to rescind its outstanding offer(s) to a framework on an agent (e.g. a lowered quota limit). */
+  rescind?: (frameworkId: string, agentId: string) => void;
 }
 
 /** Offers leave the allocator as (framework, role -> agent -> resources). */
@@ -26,7 +36,7 @@ export type OfferCallback = (frameworkId: string, offers: Map<string, Map<string
 export type InverseOfferCallback = (frameworkId: string, agentIds: string[]) => void;
 
 export interface Allocator {
-  initialize(options: AllocatorOptions, offerCallback: OfferCallback, inverseOfferCallback?: InverseOfferCallback): void;
+  initialize(options: AllocatorOptions, offerCallback: OfferCallback, inverseOfferCallback?: InverseOfferCallback, hooks?: AllocatorHooks): void;
   /** Stops timers; no callback fires afterwards. */
   close(): void;
 
@@ -58,4 +68,8 @@ export interface Allocator {
 
   /** Runs an allocation now (also runs every allocation interval); resolves when offers went out. */
   allocate(): Promise<void>;
+
+  /** Stops / restarts allocation (Mesos's pause()/resume()); optional. */
+  pause?(): void;
+  resume?(): void;
 }

@@ -1,0 +1,954 @@
+// The hierarchical weighted-DRF allocator (ALC-01..ALC-40). Agents, frameworks, roles and
+// (framework, role) clients are dense integer-indexed objects; resources are slot bags with
+// fixed-point integer quantities; decline filters sit on their agent and are looked up through a
+// per-round stamp array, so a check is a typed-array read. Rounds yield to the event loop between
+// agent batches so the master never stalls.
+import type { Allocator, AllocatorHooks, AllocatorOptions, InverseOfferCallback, Msg, OfferCallback } from './allocator.js';
+import { Resources, validateRole } from '../../resources/index.js';
+import { logger } from '../../common/log.js';
+import type { TimerHandle } from '../../common/clock.js';
+import { type Bag, type Slot, SlotTable, add, subtract, contains, select, accumulate } from './slots.js';
+import { RoleTree, type RoleNode, type ShareContext, type SorterKind } from './roles.js';
+import { AgentState, Client, FrameworkState, agentCaps, frameworkCaps, frameworkRoles, type MinAlternatives } from './state.js';
+
+const log = logger('allocator');
+
+/** Mesos's Filters.refuse_seconds default and its cap (365 days). */
+export const DEFAULT_REFUSE_SECONDS = 5;
+const MAX_REFUSE_SECONDS = 365 * 24 * 3600;
+/** Yield to the event loop when a round has held it this long. */
+const SLICE_MS = 8;
+
+export type AllocatorExtras = AllocatorHooks;
+
+interface Pending {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+function deferred(): Pending {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const yieldNow = () => new Promise<void>((r) => setImmediate(r));
+
+export class HierarchicalAllocator implements Allocator {
+  private opts!: AllocatorOptions;
+  private offerCallback: OfferCallback = () => {};
+  private extras: AllocatorExtras = {};
+  private interval: TimerHandle | undefined;
+  private closed = false;
+  private initialized = false;
+  private paused = false;
+
+  private readonly slots = new SlotTable();
+  /** Role node of each slot's innermost reservation (undefined: unreserved). */
+  private slotRole: Array<RoleNode | undefined> = [];
+  private readonly tree = new RoleTree();
+  private ctx: ShareContext = {
+    totals: [], excluded: [], version: 0, roleSorter: 'drf', frameworkSorter: 'drf', random: Math.random,
+  };
+
+  private readonly frameworks = new Map<string, FrameworkState>();
+  private readonly agents = new Map<string, AgentState>();
+  private agentList: AgentState[] = [];
+  private clientCount = 0;
+  private fwCount = 0;
+  private agentCount = 0;
+  private globalMins: MinAlternatives = [];
+  private filterGpu = true;
+  private masterRegion: string | undefined;
+
+  /** Per-round scratch: stamp[clientIdx] === stampSeq marks a client with a filter on the current agent. */
+  private stamp = new Int32Array(1024);
+  private stampSeq = 0;
+
+  private running: Promise<void> | undefined;
+  private pending: Pending | undefined;
+  private scheduled = false;
+
+  /** Most recent offers per framework -> agent (for rescinds when a quota limit drops). */
+  private outstanding = new Map<string, Map<string, Bag>>();
+
+  initialize(options: AllocatorOptions, offerCallback: OfferCallback, _inverseOfferCallback?: InverseOfferCallback, extras?: AllocatorExtras): void {
+    this.opts = options;
+    this.offerCallback = offerCallback;
+    this.extras = extras ?? {};
+    this.ctx.roleSorter = sorterKind(options.roleSorter);
+    this.ctx.frameworkSorter = sorterKind(options.frameworkSorter);
+    this.ctx.random = options.random ?? Math.random;
+    this.filterGpu = options.filterGpuResources !== false;
+    this.masterRegion = options.domain?.fault_domain?.region?.name;
+    const mins = options.minAllocatableResources ?? [{ cpus: 0.01 }, { mem: 32 }];
+    this.globalMins = mins.map((alt) => Object.entries(alt).map(([n, v]) => [this.slots.name(n), Math.round(Number(v) * 1000)] as [number, number]));
+    for (const n of options.fairnessExcludedResourceNames ?? []) this.ctx.excluded[this.slots.name(n)] = true;
+    for (const [role, w] of Object.entries(options.weights ?? {})) this.setWeight(role, w);
+    this.initialized = true;
+    if (options.allocationIntervalMs > 0) {
+      this.interval = options.clock.setInterval(() => void this.trigger(), options.allocationIntervalMs);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.interval) this.opts.clock.clearInterval(this.interval);
+    this.interval = undefined;
+    this.pending?.resolve();
+    this.pending = undefined;
+  }
+
+  /** Stops allocating until resume() (offers already computed still go out). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    void this.trigger();
+  }
+
+  // ---------------------------------------------------------------- frameworks
+
+  private framework(id: string): FrameworkState {
+    let fw = this.frameworks.get(id);
+    if (!fw) {
+      // Known only through allocations reported by an agent: tracked, never offered, until added.
+      fw = new FrameworkState(this.fwCount++, id, {}, false);
+      fw.added = false;
+      this.frameworks.set(id, fw);
+    }
+    return fw;
+  }
+
+  private client(fw: FrameworkState, role: string): Client {
+    let c = fw.clients.get(role);
+    if (!c) {
+      const node = this.tree.get(role);
+      c = new Client(this.clientCount++, fw, node);
+      fw.clients.set(role, c);
+      node.clients.push(c);
+      node.clientsChanged();
+      if (c.idx >= this.stamp.length) {
+        const grown = new Int32Array(this.stamp.length * 2);
+        grown.set(this.stamp);
+        this.stamp = grown;
+      }
+    }
+    return c;
+  }
+
+  /** Recomputes each client's activity (framework active, subscribed, role not suppressed). */
+  private refreshClients(fw: FrameworkState): void {
+    const subscribed = new Set(fw.roles);
+    for (const [role, c] of fw.clients) {
+      const want = fw.added && fw.active && subscribed.has(role) && !fw.suppressed.has(role);
+      if (want !== c.active) {
+        c.active = want;
+        this.tree.activityChanged(c.role, want ? 1 : -1);
+      }
+      if (!subscribed.has(role) && c.agents === 0) this.dropClient(fw, c);
+    }
+  }
+
+  private dropClient(fw: FrameworkState, c: Client): void {
+    if (c.active) {
+      c.active = false;
+      this.tree.activityChanged(c.role, -1);
+    }
+    fw.clients.delete(c.role.path);
+    const list = c.role.clients;
+    const i = list.indexOf(c);
+    if (i >= 0) list.splice(i, 1);
+    c.role.clientsChanged();
+  }
+
+  private applyInfo(fw: FrameworkState, info: Msg, suppressedRoles: string[]): void {
+    fw.info = info;
+    fw.caps = frameworkCaps(info);
+    fw.roles = frameworkRoles(info).filter((r) => {
+      const err = validateRole(r);
+      if (err) log.warn(`Ignoring role of framework ${fw.id}: ${err}`);
+      return !err;
+    });
+    fw.suppressed = new Set(suppressedRoles ?? []);
+    fw.mins = new Map();
+    for (const [role, f] of Object.entries((info.offer_filters ?? {}) as Record<string, Msg>)) {
+      const min = f?.min_allocatable_resources;
+      if (!min) continue;
+      const alts: MinAlternatives = [];
+      for (const q of min.quantities ?? []) {
+        const alt: Array<[number, number]> = [];
+        for (const [name, scalar] of Object.entries((q?.quantities ?? {}) as Record<string, Msg>)) {
+          alt.push([this.slots.name(name), Math.round(Number(scalar?.value ?? 0) * 1000)]);
+        }
+        alts.push(alt);
+      }
+      fw.mins.set(role, alts);
+    }
+    for (const role of fw.roles) this.client(fw, role);
+  }
+
+  addFramework(frameworkId: string, frameworkInfo: Msg, used: Map<string, Resources>, active: boolean, suppressedRoles: string[]): void {
+    const fw = this.framework(frameworkId);
+    fw.added = true;
+    fw.active = active;
+    this.applyInfo(fw, frameworkInfo, suppressedRoles);
+    for (const [agentId, res] of used ?? []) {
+      const agent = this.agents.get(agentId);
+      // An agent added with this framework's allocation already reported it; don't count it twice.
+      if (!agent || agent.alloc.has(frameworkId)) continue;
+      this.trackUsed(agent, fw, res);
+    }
+    this.refreshClients(fw);
+    void this.trigger();
+  }
+
+  removeFramework(frameworkId: string): void {
+    const fw = this.frameworks.get(frameworkId);
+    if (!fw) return;
+    for (const agent of this.agents.values()) {
+      const byRole = agent.alloc.get(frameworkId);
+      if (!byRole) continue;
+      for (const [role, bag] of [...byRole]) this.untrack(agent, fw, role, bag);
+    }
+    for (const c of [...fw.clients.values()]) this.dropClient(fw, c);
+    for (const agent of this.agents.values()) agent.filters = agent.filters.filter((f) => f.client.fw !== fw);
+    this.outstanding.delete(frameworkId);
+    this.frameworks.delete(frameworkId);
+    fw.added = false;
+  }
+
+  activateFramework(frameworkId: string): void {
+    const fw = this.frameworks.get(frameworkId);
+    if (!fw || !fw.added) return;
+    fw.active = true;
+    this.refreshClients(fw);
+    void this.trigger();
+  }
+
+  deactivateFramework(frameworkId: string): void {
+    const fw = this.frameworks.get(frameworkId);
+    if (!fw || !fw.added) return;
+    fw.active = false;
+    this.refreshClients(fw);
+    // Mesos drops a deactivated framework's filters: they are stale once it comes back.
+    for (const agent of this.agents.values()) {
+      if (agent.filters.length > 0) agent.filters = agent.filters.filter((f) => f.client.fw !== fw);
+    }
+  }
+
+  updateFramework(frameworkId: string, frameworkInfo: Msg, suppressedRoles: string[]): void {
+    const fw = this.frameworks.get(frameworkId);
+    if (!fw || !fw.added) return;
+    const before = new Set(fw.roles.filter((r) => !fw.suppressed.has(r)));
+    this.applyInfo(fw, frameworkInfo, suppressedRoles);
+    const unsuppressed = fw.roles.filter((r) => !fw.suppressed.has(r) && !before.has(r));
+    // A role leaving the suppressed set (or newly subscribed) starts without decline filters.
+    if (unsuppressed.length > 0) this.clearFilters(fw, unsuppressed);
+    this.refreshClients(fw);
+    if (unsuppressed.length > 0) void this.trigger();
+  }
+
+  suppressOffers(frameworkId: string, roles: string[]): void {
+    const fw = this.frameworks.get(frameworkId);
+    if (!fw || !fw.added) return;
+    for (const r of roles && roles.length > 0 ? roles : fw.roles) fw.suppressed.add(r);
+    this.refreshClients(fw);
+  }
+
+  reviveOffers(frameworkId: string, roles: string[]): void {
+    const fw = this.frameworks.get(frameworkId);
+    if (!fw || !fw.added) return;
+    const list = roles && roles.length > 0 ? roles : fw.roles;
+    for (const r of list) fw.suppressed.delete(r);
+    this.clearFilters(fw, list);
+    this.refreshClients(fw);
+    void this.trigger();
+  }
+
+  private clearFilters(fw: FrameworkState, roles: string[]): void {
+    const set = new Set(roles);
+    for (const agent of this.agents.values()) {
+      if (agent.filters.length === 0) continue;
+      agent.filters = agent.filters.filter((f) => !(f.client.fw === fw && set.has(f.client.role.path)));
+    }
+  }
+
+  requestResources(_frameworkId: string, _requests: Msg[]): void {
+    // Mesos's hierarchical allocator ignores resource requests too.
+  }
+
+  // ---------------------------------------------------------------- weights and quota
+
+  private setWeight(role: string, weight: number): void {
+    if (validateRole(role) || role === '*' || !(weight > 0)) {
+      if (role !== '*') log.warn(`Ignoring weight ${weight} for role '${role}'`);
+      if (role !== '*' || !(weight > 0)) return;
+    }
+    const node = this.tree.get(role);
+    node.weight = weight;
+    node.touched();
+    this.ctx.version++;
+  }
+
+  updateWeights(weights: Array<{ role: string; weight: number }>): void {
+    for (const { role, weight } of weights ?? []) this.setWeight(role, Number(weight));
+  }
+
+  updateQuota(role: string, quota: { guarantees?: Resources; limits?: Resources }): void {
+    if (validateRole(role)) return;
+    const node = this.tree.get(role);
+    node.guarantees = this.quotaVector(quota.guarantees);
+    node.limits = this.quotaVector(quota.limits);
+    this.ctx.version++;
+    this.rescindOverLimit(node);
+  }
+
+  private quotaVector(r: Resources | undefined): number[] | undefined {
+    if (!r) return undefined;
+    const out: number[] = [];
+    let any = false;
+    for (const [name, q] of r.quantities()) {
+      out[this.slots.name(name)] = Math.round(q * 1000);
+      any = true;
+    }
+    return any ? out : undefined;
+  }
+
+  private consumed(node: RoleNode, nameIdx: number): number {
+    return (node.reserved[nameIdx] ?? 0) + (node.unreservedAllocated[nameIdx] ?? 0);
+  }
+
+  /** A lowered limit: ask the master to rescind outstanding offers of the role until it fits. */
+  private rescindOverLimit(node: RoleNode): void {
+    const limits = node.limits;
+    const rescind = this.extras.rescind;
+    if (!limits || !rescind) return;
+    const excess: number[] = [];
+    let over = false;
+    for (let i = 0; i < limits.length; i++) {
+      if (limits[i] === undefined) continue;
+      excess[i] = this.consumed(node, i) - limits[i];
+      if (excess[i] > 0) over = true;
+    }
+    if (!over) return;
+    for (const [fwId, byAgent] of this.outstanding) {
+      for (const [agentId, bag] of byAgent) {
+        if (!over) return;
+        const roles = this.offerRoles(fwId, agentId);
+        if (!roles.some((r) => this.tree.get(r).isSelfOrDescendantOf(node))) continue;
+        const q: number[] = [];
+        accumulate(bag, this.slots.slots, q, 1, true);
+        let helps = false;
+        for (let i = 0; i < q.length; i++) if (q[i] && (excess[i] ?? 0) > 0) helps = true;
+        if (!helps) continue;
+        for (let i = 0; i < q.length; i++) if (q[i] && excess[i] !== undefined) excess[i] -= q[i];
+        byAgent.delete(agentId);
+        rescind(fwId, agentId);
+        over = excess.some((e) => e !== undefined && e > 0);
+      }
+    }
+  }
+
+  private offerRoles(fwId: string, agentId: string): string[] {
+    const agent = this.agents.get(agentId);
+    return agent ? [...(agent.alloc.get(fwId)?.keys() ?? [])] : [];
+  }
+
+  // ---------------------------------------------------------------- agents
+
+  addAgent(agentId: string, agentInfo: Msg, capabilities: string[], total: Resources, used: Map<string, Resources>): void {
+    if (this.agents.has(agentId)) this.removeAgent(agentId);
+    const agent = new AgentState(this.agentCount++, agentId, agentInfo ?? {}, capabilities ?? []);
+    this.agents.set(agentId, agent);
+    agent.listPos = this.agentList.length;
+    this.agentList.push(agent);
+    this.setTotal(agent, this.toBag(total));
+    for (const [fwId, res] of used ?? []) this.trackUsed(agent, this.framework(fwId), res);
+    void this.trigger();
+  }
+
+  removeAgent(agentId: string): void {
+    const agent = this.agents.get(agentId);
+    if (!agent) return;
+    for (const [fwId, byRole] of [...agent.alloc]) {
+      const fw = this.frameworks.get(fwId);
+      if (!fw) continue;
+      for (const [role, bag] of [...byRole]) this.untrack(agent, fw, role, bag);
+    }
+    this.setTotal(agent, []);
+    agent.removed = true;
+    agent.filters = [];
+    this.agents.delete(agentId);
+    const last = this.agentList.pop()!;
+    if (last !== agent) {
+      this.agentList[agent.listPos] = last;
+      last.listPos = agent.listPos;
+    }
+    for (const byAgent of this.outstanding.values()) byAgent.delete(agentId);
+  }
+
+  updateAgent(agentId: string, agentInfo: Msg, total: Resources, capabilities: string[]): void {
+    const agent = this.agents.get(agentId);
+    if (!agent) return;
+    if (agentInfo) {
+      agent.info = agentInfo;
+      agent.region = agentInfo?.domain?.fault_domain?.region?.name;
+    }
+    if (capabilities) agent.caps = agentCaps(capabilities);
+    if (total) this.setTotal(agent, this.toBag(total));
+    void this.trigger();
+  }
+
+  activateAgent(agentId: string): void {
+    const agent = this.agents.get(agentId);
+    if (!agent) return;
+    agent.active = true;
+    void this.trigger();
+  }
+
+  deactivateAgent(agentId: string): void {
+    const agent = this.agents.get(agentId);
+    if (agent) agent.active = false;
+  }
+
+  /** Replaces an agent's total, keeping its allocations; updates cluster totals and reservations. */
+  private setTotal(agent: AgentState, total: Bag): void {
+    const slots = this.slots.slots;
+    // Withdraw the old total from cluster totals and reservation tracking.
+    this.accountTotal(agent.total, -1);
+    agent.total = total;
+    agent.sharedTotal = select(total, slots, (s) => s.shared);
+    let allocated: Bag = [];
+    for (const byRole of agent.alloc.values()) for (const bag of byRole.values()) allocated = add(allocated, bag);
+    agent.available = subtract(select(total, slots, (s) => !s.shared), allocated);
+    agent.hasGpu = total.some((e) => slots[e.s].name === 'gpus' && e.q > 0);
+    agent.offerable = total.some((e) => (slots[e.s].name === 'cpus' || slots[e.s].name === 'mem') && e.q > 0);
+    this.accountTotal(total, 1);
+    this.ctx.version++;
+  }
+
+  private accountTotal(bag: Bag, sign: number): void {
+    const slots = this.slots.slots;
+    for (const e of bag) {
+      const s = slots[e.s];
+      if (s.type !== 'SCALAR' || s.revocable) continue;
+      this.ctx.totals[s.nameIdx] = (this.ctx.totals[s.nameIdx] ?? 0) + sign * e.q;
+      if (s.reserved) {
+        for (let n: RoleNode | undefined = this.roleOfSlot(s); n && n.depth >= 0; n = n.parent) {
+          n.reserved[s.nameIdx] = (n.reserved[s.nameIdx] ?? 0) + sign * e.q;
+        }
+      }
+    }
+  }
+
+  private roleOfSlot(s: Slot): RoleNode | undefined {
+    if (!s.reserved) return undefined;
+    let n = this.slotRole[s.idx];
+    if (!n) {
+      n = this.tree.get(s.role);
+      this.slotRole[s.idx] = n;
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- allocation bookkeeping
+
+  private toBag(r: Resources | undefined): Bag {
+    if (!r) return [];
+    return this.slots.fromMessages(r.toArray());
+  }
+
+  /** Splits resources by allocation role (falling back to the framework's first role). */
+  private byAllocationRole(fw: FrameworkState, r: Resources, agent?: AgentState): Map<string, Bag> {
+    const out = new Map<string, Bag>();
+    const msgs = r.toArray();
+    const groups = new Map<string, Msg[]>();
+    for (const m of msgs) {
+      let role: string | undefined = m.allocation_info?.role;
+      if (role === undefined) {
+        const known = agent?.alloc.get(fw.id);
+        role = known && known.size > 0 ? [...known.keys()][0] : fw.roles[0] ?? '*';
+      }
+      let g = groups.get(role);
+      if (!g) groups.set(role, (g = []));
+      g.push(m);
+    }
+    for (const [role, g] of groups) {
+      const bag = this.slots.fromMessages(g);
+      if (bag.length > 0) out.set(role, bag);
+    }
+    return out;
+  }
+
+  private trackUsed(agent: AgentState, fw: FrameworkState, res: Resources): void {
+    for (const [role, bag] of this.byAllocationRole(fw, res, agent)) {
+      if (validateRole(role)) continue;
+      this.track(agent, fw, role, bag);
+    }
+  }
+
+  /** Records `bag` as offered-or-allocated to (fw, role) on `agent`. */
+  private track(agent: AgentState, fw: FrameworkState, role: string, bag: Bag): void {
+    const slots = this.slots.slots;
+    let byRole = agent.alloc.get(fw.id);
+    if (!byRole) agent.alloc.set(fw.id, (byRole = new Map()));
+    const before = byRole.get(role);
+    byRole.set(role, before ? add(before, bag) : bag);
+    agent.available = subtract(agent.available, select(bag, slots, (s) => !s.shared));
+    const c = this.client(fw, role);
+    if (!before) c.agents++;
+    const delta: number[] = [];
+    accumulate(bag, slots, delta, 1);
+    for (let i = 0; i < delta.length; i++) if (delta[i]) c.alloc[i] = (c.alloc[i] ?? 0) + delta[i];
+    c.count++;
+    c.stale = true;
+    c.role.clientsChanged();
+    this.tree.allocationChanged(c.role, delta, 1, 1);
+    const q: number[] = [];
+    accumulate(bag, slots, q, 1, true);
+    for (let n: RoleNode | undefined = c.role; n && n.depth >= 0; n = n.parent) {
+      for (let i = 0; i < q.length; i++) if (q[i]) n.unreservedAllocated[i] = (n.unreservedAllocated[i] ?? 0) + q[i];
+    }
+  }
+
+  /** Releases (at most) `bag` of what (fw, role) holds on `agent`. */
+  private untrack(agent: AgentState, fw: FrameworkState, role: string, bag: Bag): void {
+    const byRole = agent.alloc.get(fw.id);
+    const held = byRole?.get(role);
+    if (!byRole || !held) return;
+    const slots = this.slots.slots;
+    const rest = subtract(held, bag);
+    const released = subtract(held, rest);
+    if (rest.length > 0) byRole.set(role, rest);
+    else {
+      byRole.delete(role);
+      if (byRole.size === 0) agent.alloc.delete(fw.id);
+    }
+    // Non-shared resources return to the pool (never beyond the agent's total).
+    const back = select(released, slots, (s) => !s.shared);
+    const nonShared = select(agent.total, slots, (s) => !s.shared);
+    const merged = add(agent.available, back);
+    agent.available = contains(nonShared, merged) ? merged : subtract(nonShared, subtract(nonShared, merged));
+    const c = fw.clients.get(role);
+    const delta: number[] = [];
+    accumulate(released, slots, delta, 1);
+    if (c) {
+      for (let i = 0; i < delta.length; i++) if (delta[i]) c.alloc[i] = (c.alloc[i] ?? 0) - delta[i];
+      c.stale = true;
+      if (rest.length === 0) c.agents--;
+      c.role.clientsChanged();
+      if (c.agents === 0 && !fw.roles.includes(role)) this.dropClient(fw, c);
+    }
+    const node = this.tree.get(role);
+    this.tree.allocationChanged(node, delta, -1, 0);
+    const q: number[] = [];
+    accumulate(released, slots, q, 1, true);
+    for (let n: RoleNode | undefined = node; n && n.depth >= 0; n = n.parent) {
+      for (let i = 0; i < q.length; i++) if (q[i]) n.unreservedAllocated[i] = (n.unreservedAllocated[i] ?? 0) - q[i];
+    }
+  }
+
+  recoverResources(frameworkId: string, agentId: string, resources: Resources, refuseSeconds?: number): void {
+    const agent = this.agents.get(agentId);
+    const fw = this.frameworks.get(frameworkId);
+    if (!agent || !fw || !resources) return;
+    const byRole = this.byAllocationRole(fw, resources, agent);
+    for (const [role, bag] of byRole) this.untrack(agent, fw, role, bag);
+    this.outstanding.get(frameworkId)?.delete(agentId);
+    if (refuseSeconds === undefined || refuseSeconds === null) return;
+    let secs = Number(refuseSeconds);
+    if (!Number.isFinite(secs) || secs < 0) secs = DEFAULT_REFUSE_SECONDS;
+    secs = Math.min(secs, MAX_REFUSE_SECONDS);
+    if (secs === 0) return;
+    // A filter lasts at least one allocation interval, so the next round honours it.
+    const ms = Math.max(secs * 1000, this.opts?.allocationIntervalMs ?? 0);
+    const expires = this.opts.clock.now() + ms;
+    for (const [role, bag] of byRole) {
+      const c = fw.clients.get(role);
+      if (!c) continue;
+      agent.filters.push({ client: c, refused: bag, expires });
+    }
+  }
+
+  // ---------------------------------------------------------------- the allocation round
+
+  /** Requests a round; triggers that arrive before it starts share it. */
+  private trigger(): Promise<void> {
+    if (this.closed || !this.initialized) return Promise.resolve();
+    if (!this.pending) this.pending = deferred();
+    const p = this.pending.promise;
+    if (!this.running && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.startRound());
+    }
+    return p;
+  }
+
+  allocate(): Promise<void> {
+    return this.trigger();
+  }
+
+  private startRound(): void {
+    this.scheduled = false;
+    const current = this.pending;
+    this.pending = undefined;
+    if (!current) return;
+    if (this.closed) {
+      current.resolve();
+      return;
+    }
+    this.running = this.round()
+      .catch((err) => log.error(`Allocation round failed: ${(err as Error).stack ?? err}`))
+      .then(() => {
+        this.running = undefined;
+        current.resolve();
+        if (this.pending && !this.scheduled) {
+          this.scheduled = true;
+          setImmediate(() => this.startRound());
+        }
+      });
+  }
+
+  /** Runs one allocation round (exposed for benchmarks and tests). */
+  async round(): Promise<void> {
+    if (this.paused || this.closed) return;
+    const now = this.opts.clock.now();
+    // Candidate agents in random order each cycle (ALC-01).
+    const order = this.agentList.slice();
+    const rnd = this.ctx.random;
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    const offers = new Map<FrameworkState, Map<string, Map<AgentState, Bag>>>();
+    const offeredShared = new Map<AgentState, Bag>();
+    const headroom = this.headroom();
+    const hasQuota = headroom.quotaRoles.length > 0;
+    let sliceStart = performance.now();
+    for (let stage = hasQuota ? 1 : 2; stage <= 2; stage++) {
+      for (let i = 0; i < order.length; i++) {
+        if ((i & 63) === 63 && performance.now() - sliceStart > SLICE_MS) {
+          await yieldNow();
+          if (this.closed) return;
+          sliceStart = performance.now();
+        }
+        const agent = order[i];
+        if (agent.removed || !agent.active || !agent.offerable) continue;
+        this.allocateAgent(agent, stage, now, offers, offeredShared, headroom);
+      }
+    }
+    this.emit(offers);
+  }
+
+  private emit(offers: Map<FrameworkState, Map<string, Map<AgentState, Bag>>>): void {
+    for (const [fw, byRole] of offers) {
+      if (this.frameworks.get(fw.id) !== fw) continue; // removed mid-round: its allocations went with it
+      const out = new Map<string, Map<string, Resources>>();
+      for (const [role, byAgent] of byRole) {
+        const c = fw.clients.get(role);
+        for (const [agent, bag] of byAgent) {
+          if (agent.removed) continue;
+          if (!fw.active || !c?.active) {
+            // Deactivated or suppressed while the round ran: give the resources back.
+            this.untrack(agent, fw, role, bag);
+            continue;
+          }
+          let m = out.get(role);
+          if (!m) out.set(role, (m = new Map()));
+          m.set(agent.id, Resources.fromProto(this.slots.toMessages(bag, role)));
+          let o = this.outstanding.get(fw.id);
+          if (!o) this.outstanding.set(fw.id, (o = new Map()));
+          o.set(agent.id, add(o.get(agent.id) ?? [], bag));
+        }
+      }
+      if (out.size === 0) continue;
+      try {
+        this.offerCallback(fw.id, out);
+      } catch (err) {
+        log.error(`Offer callback failed for framework ${fw.id}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Quota bookkeeping for one round (thousandths by name index). */
+  private headroom(): Headroom {
+    const quotaRoles: RoleNode[] = [];
+    const required: number[] = [];
+    for (const node of this.tree.nodes) {
+      const g = node.guarantees;
+      if (!g) continue;
+      quotaRoles.push(node);
+      for (let i = 0; i < g.length; i++) {
+        if (g[i] === undefined) continue;
+        const need = g[i] - this.consumed(node, i);
+        if (need > 0) required[i] = (required[i] ?? 0) + need;
+      }
+    }
+    // Free unreserved non-revocable scalars across the cluster.
+    const available: number[] = [];
+    for (const agent of this.agentList) accumulate(agent.available, this.slots.slots, available, 1, true);
+    return { quotaRoles, required, available };
+  }
+
+  /** The quota node governing `role` (the nearest ancestor-or-self with guarantees or limits). */
+  private unsatisfied(node: RoleNode, nameIdx: number): number {
+    for (let n: RoleNode | undefined = node; n && n.depth >= 0; n = n.parent) {
+      if (!n.guarantees) continue;
+      const g = n.guarantees[nameIdx];
+      return g === undefined ? 0 : Math.max(0, g - this.consumed(n, nameIdx));
+    }
+    return 0;
+  }
+
+  private limitRoom(node: RoleNode, nameIdx: number): number {
+    let room = Infinity;
+    for (let n: RoleNode | undefined = node; n && n.depth >= 0; n = n.parent) {
+      const l = n.limits?.[nameIdx];
+      if (l !== undefined) room = Math.min(room, Math.max(0, l - this.consumed(n, nameIdx)));
+    }
+    return room;
+  }
+
+  /** The guarantee for a name from the nearest ancestor-or-self with guarantees. */
+  private guarantee(node: RoleNode, nameIdx: number): number | undefined {
+    for (let n: RoleNode | undefined = node; n && n.depth >= 0; n = n.parent) if (n.guarantees) return n.guarantees[nameIdx];
+    return undefined;
+  }
+
+  private hasLimits(node: RoleNode): boolean {
+    for (let n: RoleNode | undefined = node; n && n.depth >= 0; n = n.parent) if (n.limits) return true;
+    return false;
+  }
+
+  private allocateAgent(
+    agent: AgentState,
+    stage: number,
+    now: number,
+    offers: Map<FrameworkState, Map<string, Map<AgentState, Bag>>>,
+    offeredShared: Map<AgentState, Bag>,
+    headroom: Headroom,
+  ): void {
+    const slots = this.slots.slots;
+    if (agent.available.length === 0 && agent.sharedTotal.length === 0) return;
+    // Mark the clients that have decline filters on this agent (dropping expired ones).
+    const seq = ++this.stampSeq;
+    if (agent.filters.length > 0) {
+      let live = 0;
+      for (const f of agent.filters) {
+        if (f.expires <= now) continue;
+        agent.filters[live++] = f;
+        this.stamp[f.client.idx] = seq;
+      }
+      agent.filters.length = live;
+    }
+    const roles = this.tree.order(this.ctx);
+    const gpuOnly = this.filterGpu && agent.hasGpu;
+    const remoteRegion = this.masterRegion !== undefined && agent.region !== undefined && agent.region !== this.masterRegion;
+    for (let ri = 0; ri < roles.length; ri++) {
+      const role = roles[ri];
+      if (stage === 1 && !this.stageOneRole(role)) continue;
+      if (role.depth > 0 && !agent.caps.hierarchicalRole) continue;
+      let base = this.allocatableTo(agent.available, role);
+      if (base.length === 0 && agent.sharedTotal.length === 0) continue;
+      const clients = role.sortedClients(this.ctx);
+      for (let ci = 0; ci < clients.length; ci++) {
+        const c = clients[ci];
+        const fw = c.fw;
+        if (!c.active) continue;
+        if (gpuOnly && !fw.caps.gpu) continue;
+        if (fw.caps.multiRole && !agent.caps.multiRole) continue;
+        if (remoteRegion && !fw.caps.regionAware) continue;
+        let cand = base;
+        if (!fw.caps.revocable || !fw.caps.refinement) {
+          const rev = fw.caps.revocable;
+          const ref = fw.caps.refinement;
+          cand = select(cand, slots, (s) => (rev || !s.revocable) && (ref || !s.refined));
+        }
+        if (fw.caps.shared && agent.sharedTotal.length > 0) {
+          let shared = this.allocatableTo(agent.sharedTotal, role);
+          const already = offeredShared.get(agent);
+          if (already) shared = subtract(shared, already);
+          if (!fw.caps.refinement) shared = select(shared, slots, (s) => !s.refined);
+          cand = add(cand, shared);
+        }
+        cand = this.applyQuota(cand, role, stage, headroom);
+        if (cand.length === 0) continue;
+        if (!this.allocatable(cand, fw.mins.get(role.path) ?? this.globalMins)) continue;
+        if (this.stamp[c.idx] === seq && this.filtered(agent, c, cand)) continue;
+
+        // Offer it.
+        this.track(agent, fw, role.path, cand);
+        this.chargeHeadroom(cand, role, headroom);
+        const sharedPart = select(cand, slots, (s) => s.shared);
+        if (sharedPart.length > 0) offeredShared.set(agent, add(offeredShared.get(agent) ?? [], sharedPart));
+        let byRole = offers.get(fw);
+        if (!byRole) offers.set(fw, (byRole = new Map()));
+        let byAgent = byRole.get(role.path);
+        if (!byAgent) byRole.set(role.path, (byAgent = new Map()));
+        byAgent.set(agent, add(byAgent.get(agent) ?? [], cand));
+        base = this.allocatableTo(agent.available, role);
+        if (base.length === 0 && agent.sharedTotal.length === 0) break;
+      }
+      if (agent.available.length === 0 && agent.sharedTotal.length === 0) return;
+    }
+  }
+
+  private stageOneRole(role: RoleNode): boolean {
+    for (let n: RoleNode | undefined = role; n && n.depth >= 0; n = n.parent) {
+      const g = n.guarantees;
+      if (!g) continue;
+      for (let i = 0; i < g.length; i++) if (g[i] !== undefined && g[i] > this.consumed(n, i)) return true;
+      return false;
+    }
+    return false;
+  }
+
+  /** Unreserved resources plus those reserved to `role` or an ancestor. */
+  private allocatableTo(bag: Bag, role: RoleNode): Bag {
+    const slots = this.slots.slots;
+    let out: Bag | undefined;
+    for (let i = 0; i < bag.length; i++) {
+      const s = slots[bag[i].s];
+      const ok = !s.reserved || role.isSelfOrDescendantOf(this.roleOfSlot(s)!);
+      if (!ok) {
+        if (!out) out = bag.slice(0, i);
+      } else if (out) out.push(bag[i]);
+    }
+    return out ?? bag;
+  }
+
+  /**
+   * Trims unreserved non-revocable scalars to quota limits and headroom (ALC-10). Stage 1 gives a
+   * role with an unsatisfied guarantee up to that guarantee, plus other kinds only from the
+   * surplus headroom; stage 2 gives any role what its limits and the surplus allow.
+   */
+  private applyQuota(cand: Bag, role: RoleNode, stage: number, h: Headroom): Bag {
+    const quota = h.quotaRoles.length > 0;
+    if (!quota && !this.hasLimits(role)) return cand;
+    const slots = this.slots.slots;
+    const caps: number[] = [];
+    let out: Bag | undefined;
+    for (let i = 0; i < cand.length; i++) {
+      const e = cand[i];
+      const s = slots[e.s];
+      let q = e.q;
+      if (s.quotaScalar) {
+        const n = s.nameIdx;
+        if (caps[n] === undefined) {
+          const guaranteed = quota && this.guarantee(role, n) !== undefined;
+          const unsat = guaranteed ? this.unsatisfied(role, n) : 0;
+          const surplus = quota ? Math.max(0, (h.available[n] ?? 0) - (h.required[n] ?? 0)) : Infinity;
+          const room = this.limitRoom(role, n);
+          caps[n] = stage === 1 ? Math.min(room, guaranteed ? unsat : surplus) : Math.min(room, unsat + surplus);
+        }
+        q = Math.min(q, caps[n]);
+        if (q < e.q && isAtomic(s)) q = 0;
+        caps[n] -= q;
+      }
+      if (q !== e.q) {
+        if (!out) out = cand.slice(0, i);
+        if (q > 0) out.push({ s: e.s, q });
+      } else if (out) out.push(e);
+    }
+    out = out ?? cand;
+    if (stage === 1) {
+      // Stage 1 only serves guarantees: without any guaranteed kind in the offer, wait for stage 2.
+      let serves = false;
+      for (const e of out) {
+        const s = slots[e.s];
+        if ((s.quotaScalar && this.unsatisfied(role, s.nameIdx) > 0) || s.reserved) serves = true;
+      }
+      if (!serves) return [];
+    }
+    return out;
+  }
+
+  private chargeHeadroom(bag: Bag, role: RoleNode, h: Headroom): void {
+    if (h.quotaRoles.length === 0) return;
+    const slots = this.slots.slots;
+    for (const e of bag) {
+      const s = slots[e.s];
+      if (!s.quotaScalar) continue;
+      const n = s.nameIdx;
+      h.available[n] = (h.available[n] ?? 0) - e.q;
+    }
+    // Recompute what guarantees still require (the role's own consumption went up).
+    h.required = [];
+    for (const node of h.quotaRoles) {
+      const g = node.guarantees!;
+      for (let i = 0; i < g.length; i++) {
+        if (g[i] === undefined) continue;
+        const need = g[i] - this.consumed(node, i);
+        if (need > 0) h.required[i] = (h.required[i] ?? 0) + need;
+      }
+    }
+    void role;
+  }
+
+  private allocatable(cand: Bag, mins: MinAlternatives): boolean {
+    if (mins.length === 0) return cand.length > 0;
+    const slots = this.slots.slots;
+    const q = this.scratchQ;
+    for (let i = 0; i < q.length; i++) q[i] = 0;
+    for (const e of cand) {
+      const n = slots[e.s].nameIdx;
+      q[n] = (q[n] ?? 0) + e.q;
+    }
+    for (const alt of mins) {
+      let ok = true;
+      for (let k = 0; k < alt.length; k++) {
+        if ((q[alt[k][0]] ?? 0) < alt[k][1]) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return true;
+    }
+    return false;
+  }
+  private scratchQ: number[] = [];
+
+  private filtered(agent: AgentState, c: Client, cand: Bag): boolean {
+    for (const f of agent.filters) {
+      if (f.client === c && contains(f.refused, cand)) return true;
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- introspection (tests, endpoints)
+
+  /** Offered-or-allocated resources of (framework, role) on an agent, for tests and debugging. */
+  allocation(frameworkId: string, agentId: string): Map<string, Resources> {
+    const out = new Map<string, Resources>();
+    for (const [role, bag] of this.agents.get(agentId)?.alloc.get(frameworkId) ?? []) {
+      out.set(role, Resources.fromProto(this.slots.toMessages(bag, role)));
+    }
+    return out;
+  }
+
+  /** Unallocated resources of an agent. */
+  available(agentId: string): Resources {
+    const agent = this.agents.get(agentId);
+    return agent ? Resources.fromProto(this.slots.toMessages(add(agent.available, agent.sharedTotal))) : Resources.empty();
+  }
+}
+
+interface Headroom {
+  quotaRoles: RoleNode[];
+  required: number[];
+  available: number[];
+}
+
+function isAtomic(s: Slot): boolean {
+  const d = s.template.disk;
+  return !!d && (d.source?.type === 'MOUNT' || d.source?.type === 'BLOCK' || d.persistence !== undefined || (d.source?.type === 'RAW' && d.source?.id !== undefined));
+}
+
+function sorterKind(s: string | undefined): SorterKind {
+  return s === 'random' ? 'random' : 'drf';
+}

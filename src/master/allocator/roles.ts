@@ -1,0 +1,279 @@
+// The role tree and the sorters over it (ALC-01): roles are path components (`eng/web/db`); a role's
+// allocation includes its subroles'. Each node keeps its children in share order and re-sorts only
+// when something under it changed, so a round with no allocations never re-sorts.
+import type { Client } from './state.js';
+
+export type SorterKind = 'drf' | 'random';
+
+/** Sorting context shared by every node: cluster totals, excluded names, and a version bumped when they change. */
+export interface ShareContext {
+  totals: number[];
+  excluded: boolean[];
+  version: number;
+  roleSorter: SorterKind;
+  frameworkSorter: SorterKind;
+  random: () => number;
+}
+
+export function share(alloc: number[], weight: number, ctx: ShareContext): number {
+  let best = 0;
+  const t = ctx.totals;
+  for (let i = 0; i < alloc.length; i++) {
+    const a = alloc[i];
+    if (!a || ctx.excluded[i]) continue;
+    const total = t[i];
+    if (!total) continue;
+    const s = a / total;
+    if (s > best) best = s;
+  }
+  return best / (weight > 0 ? weight : 1);
+}
+
+/** One sortable thing: a role subtree, a role's own frameworks (the "." leaf), or a framework client. */
+interface Sortable {
+  readonly path: string;
+  shareCache: number;
+  shareVersion: number;
+  stale: boolean;
+  count: number;
+}
+
+function compare(a: Sortable, b: Sortable): number {
+  if (a.shareCache !== b.shareCache) return a.shareCache < b.shareCache ? -1 : 1;
+  if (a.count !== b.count) return a.count - b.count;
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+/** A role's own frameworks, sorted among its subroles when the role has both. */
+class SelfLeaf implements Sortable {
+  shareCache = 0;
+  shareVersion = -1;
+  stale = true;
+  constructor(readonly node: RoleNode) {}
+  get path(): string {
+    return this.node.path + '/.';
+  }
+  get count(): number {
+    return this.node.ownCount;
+  }
+  refresh(ctx: ShareContext): void {
+    if (this.stale || this.shareVersion !== ctx.version) {
+      this.shareCache = share(this.node.own, this.node.weight, ctx);
+      this.shareVersion = ctx.version;
+      this.stale = false;
+    }
+  }
+}
+
+export class RoleNode implements Sortable {
+  readonly children: RoleNode[] = [];
+  readonly childByName = new Map<string, RoleNode>();
+  /** This node and its ancestors, root-most first: `chain[d]` is the ancestor at depth d. */
+  readonly chain: RoleNode[];
+  readonly depth: number;
+  weight = 1;
+  /** Scalar allocations (thousandths by name index): own frameworks only, and the whole subtree. */
+  readonly own: number[] = [];
+  readonly subtree: number[] = [];
+  ownCount = 0;
+  count = 0;
+  /** Frameworks subscribed to exactly this role. */
+  readonly clients: Client[] = [];
+  /** Active (not suppressed, framework active) clients here / in the whole subtree. */
+  activeOwn = 0;
+  activeSubtree = 0;
+  shareCache = 0;
+  shareVersion = -1;
+  stale = true;
+
+  // quota (ALC-10), thousandths by name index; undefined entries mean none.
+  guarantees: number[] | undefined;
+  limits: number[] | undefined;
+  /** Reserved scalars (allocated or not) on all agents for this subtree. */
+  readonly reserved: number[] = [];
+  /** Unreserved non-revocable scalars offered or allocated to this subtree. */
+  readonly unreservedAllocated: number[] = [];
+
+  private order: Sortable[] = [];
+  private orderDirty = true;
+  private clientOrder: Client[] = [];
+  private clientsDirty = true;
+  readonly leaf = new SelfLeaf(this);
+
+  constructor(
+    readonly idx: number,
+    readonly path: string,
+    readonly parent: RoleNode | undefined,
+  ) {
+    this.chain = parent ? [...parent.chain, this] : [this];
+    this.depth = this.chain.length - 1;
+    if (path === '') {
+      this.chain = [];
+      this.depth = -1;
+    }
+  }
+
+  /** True when `role` is this role or one of its ancestors. */
+  isSelfOrDescendantOf(role: RoleNode): boolean {
+    return role.depth >= 0 && role.depth <= this.depth && this.chain[role.depth] === role;
+  }
+
+  refresh(ctx: ShareContext): void {
+    if (this.stale || this.shareVersion !== ctx.version) {
+      this.shareCache = share(this.subtree, this.weight, ctx);
+      this.shareVersion = ctx.version;
+      this.stale = false;
+    }
+  }
+
+  /** Called after this node's allocation (or a descendant's) changed. */
+  touched(): void {
+    this.stale = true;
+    this.leaf.stale = true;
+    this.orderDirty = true;
+    this.clientsDirty = true;
+    if (this.parent) this.parent.orderDirty = true;
+  }
+
+  /** The framework membership or activity changed. */
+  clientsChanged(): void {
+    this.clientsDirty = true;
+  }
+
+  invalidateOrder(): void {
+    this.orderDirty = true;
+  }
+
+  /** Active clients of this role in framework-sorter order (the returned array is not mutated later). */
+  sortedClients(ctx: ShareContext): Client[] {
+    if (ctx.frameworkSorter === 'random') {
+      const list = this.clients.filter((c) => c.active);
+      return weightedShuffle(list, () => 1, ctx.random);
+    }
+    if (!this.clientsDirty && this.clientOrder.length === this.activeOwn) return this.clientOrder;
+    const list: Client[] = [];
+    for (const c of this.clients) {
+      if (!c.active) continue;
+      c.refresh(ctx);
+      list.push(c);
+    }
+    list.sort(compare);
+    this.clientOrder = list;
+    this.clientsDirty = false;
+    return list;
+  }
+
+  /** Appends the roles of this subtree that have active frameworks, in role-sorter order. */
+  flatten(ctx: ShareContext, out: RoleNode[]): void {
+    if (this.activeSubtree === 0) return;
+    if (this.children.length === 0) {
+      if (this.depth >= 0) out.push(this);
+      return;
+    }
+    for (const item of this.sortedItems(ctx)) {
+      if (item instanceof SelfLeaf) out.push(item.node);
+      else (item as RoleNode).flatten(ctx, out);
+    }
+  }
+
+  private sortedItems(ctx: ShareContext): Sortable[] {
+    const items: Sortable[] = [];
+    if (this.activeOwn > 0 && this.depth >= 0) items.push(this.leaf);
+    for (const c of this.children) if (c.activeSubtree > 0) items.push(c);
+    if (ctx.roleSorter === 'random') {
+      return weightedShuffle(items, (i) => (i instanceof SelfLeaf ? i.node.weight : (i as RoleNode).weight), ctx.random);
+    }
+    if (!this.orderDirty && this.order.length === items.length && this.orderVersion === ctx.version) return this.order;
+    for (const i of items) (i as RoleNode | SelfLeaf).refresh(ctx);
+    items.sort(compare);
+    this.order = items;
+    this.orderDirty = false;
+    this.orderVersion = ctx.version;
+    return items;
+  }
+  private orderVersion = -1;
+}
+
+/** Weighted random order (a higher weight tends to come first): keys u^(1/w), largest first. */
+function weightedShuffle<T>(items: T[], weight: (t: T) => number, random: () => number): T[] {
+  const keyed = items.map((t) => {
+    const w = weight(t);
+    return { t, k: Math.pow(random(), 1 / (w > 0 ? w : 1)) };
+  });
+  keyed.sort((a, b) => b.k - a.k);
+  return keyed.map((x) => x.t);
+}
+
+export class RoleTree {
+  readonly root = new RoleNode(-1, '', undefined);
+  readonly nodes: RoleNode[] = [];
+  private byPath = new Map<string, RoleNode>();
+  /** Bumped whenever any role's allocation or activity changes; the flat order is cached per version. */
+  private flatVersion = -1;
+  private flatCtxVersion = -1;
+  private flat: RoleNode[] = [];
+  changes = 0;
+
+  find(path: string): RoleNode | undefined {
+    return this.byPath.get(path);
+  }
+
+  /** The node for `path`, creating it and its ancestors. `path` must be a valid role other than ''. */
+  get(path: string): RoleNode {
+    let node = this.byPath.get(path);
+    if (node) return node;
+    const slash = path.lastIndexOf('/');
+    const parent = slash > 0 ? this.get(path.slice(0, slash)) : this.root;
+    node = new RoleNode(this.nodes.length, path, parent);
+    this.nodes.push(node);
+    this.byPath.set(path, node);
+    parent.children.push(node);
+    parent.childByName.set(path.slice(slash + 1), node);
+    parent.invalidateOrder();
+    this.changes++;
+    return node;
+  }
+
+  /** Scalars (by name index) were allocated (+) or released (-) by a client of `node`. */
+  allocationChanged(node: RoleNode, delta: number[], sign: number, countDelta: number): void {
+    for (let i = 0; i < delta.length; i++) {
+      const d = delta[i];
+      if (!d) continue;
+      node.own[i] = (node.own[i] ?? 0) + sign * d;
+    }
+    node.ownCount += countDelta;
+    for (let n: RoleNode | undefined = node; n && n.depth >= 0; n = n.parent) {
+      for (let i = 0; i < delta.length; i++) {
+        const d = delta[i];
+        if (!d) continue;
+        n.subtree[i] = (n.subtree[i] ?? 0) + sign * d;
+      }
+      n.count += countDelta;
+      n.touched();
+    }
+    this.root.invalidateOrder();
+    this.changes++;
+  }
+
+  /** A client of `node` became active (+1) or inactive (-1). */
+  activityChanged(node: RoleNode, delta: number): void {
+    node.activeOwn += delta;
+    node.clientsChanged();
+    for (let n: RoleNode | undefined = node; n; n = n.parent) {
+      n.activeSubtree += delta;
+      n.invalidateOrder();
+    }
+    this.changes++;
+  }
+
+  /** Roles with active frameworks in role-sorter order. */
+  order(ctx: ShareContext): RoleNode[] {
+    if (ctx.roleSorter !== 'random' && this.flatVersion === this.changes && this.flatCtxVersion === ctx.version) return this.flat;
+    const out: RoleNode[] = [];
+    this.root.flatten(ctx, out);
+    this.flat = out;
+    this.flatVersion = this.changes;
+    this.flatCtxVersion = ctx.version;
+    return out;
+  }
+}
