@@ -230,3 +230,31 @@ test('executor Call and Event round-trip', () => {
   assert.deepEqual(protoRoundTrip('mesos.v1.executor.Event', ev), ev);
   rejects(() => fromJson('mesos.v1.executor.Call', { type: 'SUBSCRIBE' }), /executor_id, framework_id/);
 });
+
+test('operator API and v0 scheduler messages are available', () => {
+  for (const t of [
+    'mesos.v1.master.Call', 'mesos.v1.master.Response', 'mesos.v1.master.Event',
+    'mesos.v1.agent.Call', 'mesos.v1.agent.Response', 'mesos.v1.agent.ProcessIO',
+    'mesos.v1.quota.QuotaConfig', 'mesos.v1.maintenance.Schedule', 'mesos.scheduler.Call', 'mesos.scheduler.Event',
+  ]) assert.ok(hasType(t), t);
+
+  const drain = {
+    type: 'DRAIN_AGENT',
+    drain_agent: { agent_id: { value: 'S1' }, max_grace_period: { seconds: 600, nanos: 0 }, mark_gone: true },
+  };
+  assert.deepEqual(protoRoundTrip('mesos.v1.master.Call', drain), drain);
+  const quota = fromJson('mesos.v1.master.Call', {
+    type: 'UPDATE_QUOTA',
+    update_quota: { force: false, quota_configs: [{ role: 'eng', guarantees: { cpus: { value: 1 } }, limits: { mem: { value: '512' } } }] },
+  });
+  assert.equal(quota.update_quota.quota_configs[0].limits.mem.value, 512);
+  assert.deepEqual(protoRoundTrip('mesos.v1.master.Call', quota), quota);
+
+  const io = { type: 'DATA', data: { type: 'STDOUT', data: Buffer.from('out') } };
+  assert.deepEqual(protoRoundTrip('mesos.v1.agent.ProcessIO', io), io);
+
+  // v0 and v1 scheduler calls share the wire format (except Subscribe's tags).
+  const v0 = { type: 'KILL', kill: { task_id: { value: 't' }, slave_id: { value: 'S1' } } };
+  assert.deepEqual(decodeProto(CALL, encodeProto('mesos.scheduler.Call', v0)),
+    { type: 'KILL', kill: { task_id: { value: 't' }, agent_id: { value: 'S1' } } });
+});
