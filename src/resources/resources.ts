@@ -21,6 +21,7 @@ const EMPTY_ENTRIES: readonly Entry[] = Object.freeze([]) as readonly Entry[];
 
 export class Resources {
   private quantitiesCache: Map<string, number> | undefined;
+  private legacyCache: Record<string, number | string> | undefined;
   /** The last allocate() result: offers and tasks allocate the same value to the same role repeatedly. */
   private allocated: { role: string; value: Resources } | undefined;
 
@@ -156,6 +157,15 @@ export class Resources {
 
   /** name -> scalar sum / number of range elements / number of set items (Mesos's ResourceQuantities). */
   quantities(): Map<string, number> {
+    return new Map(this.quantityMap());
+  }
+
+  /** The quantity of one name (see quantities()). */
+  quantity(name: string): number {
+    return this.quantityMap().get(name) ?? 0;
+  }
+
+  private quantityMap(): Map<string, number> {
     if (this.quantitiesCache) return this.quantitiesCache;
     const milli = new Map<string, number>();
     for (const e of this.entries) {
@@ -170,7 +180,7 @@ export class Resources {
 
   /** True when, per name, the quantity here is at least the one requested (min-allocatable checks). */
   containsQuantities(q: ReadonlyMap<string, number> | Record<string, number>): boolean {
-    const have = this.quantities();
+    const have = this.quantityMap();
     const pairs = q instanceof Map ? q.entries() : Object.entries(q);
     for (const [name, want] of pairs) {
       if (Math.round((have.get(name) ?? 0) * 1000) < Math.round(want * 1000)) return false;
@@ -326,7 +336,9 @@ export class Resources {
 
   /** `/master/state`-style object: cpus/gpus/mem/disk always present, ranges and sets as text. */
   toLegacyJson(): Record<string, number | string> {
-    return legacyJson(this.entries);
+    // Cached: /state renders the same (rarely changing) totals for every agent on every request.
+    if (!this.legacyCache) this.legacyCache = legacyJson(this.entries);
+    return { ...this.legacyCache };
   }
 
   /** `reserved_resources` of `/master/state`: role -> legacy JSON of what is reserved to it. */

@@ -126,3 +126,14 @@ test('quantities count scalars, range elements and set items', () => {
   assert.ok(!r.containsQuantities({ gpus: 1 }));
   assert.deepEqual(r.names(), ['cpus', 'ports', 'bugs']);
 });
+
+test('cached views are copies: editing them never changes the value', () => {
+  const r = P('cpus:2;ports:[1-4]');
+  r.quantities().set('cpus', 100);
+  assert.equal(r.quantities().get('cpus'), 2);
+  assert.equal(r.quantity('cpus'), 2);
+  assert.equal(r.quantity('ports'), 4);
+  assert.equal(r.quantity('gpus'), 0);
+  r.toLegacyJson().cpus = 100;
+  assert.equal(r.toLegacyJson().cpus, 2);
+});
