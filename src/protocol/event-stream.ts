@@ -43,6 +43,11 @@ export class EventStream {
     return this.isClosed;
   }
 
+  /** Bytes written but not yet flushed to the socket (a slow reader shows up here). */
+  get bufferedBytes(): number {
+    return this.res.writableLength;
+  }
+
   /** Writes one event as one record in a single write; false if the stream is closed. */
   send(event: Msg): boolean {
     if (this.isClosed) return false;
