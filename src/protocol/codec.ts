@@ -55,9 +55,9 @@ function getRoot(): protobuf.Root {
     path.isAbsolute(target) ? target : path.join(dir, target);
   r.loadSync(listProtoFiles(dir), { keepCase: true });
   r.resolveAll();
-  // We check required fields ourselves (with full paths, like Mesos); stop
-  // protobufjs from throwing on them while decoding or skipping presence checks
-  // while encoding.
+  // We check required fields ourselves (reporting full paths, like Mesos), so
+  // protobufjs must neither throw on them while decoding nor write them
+  // unconditionally (even when undefined) while encoding.
   forEachType(r, (t) => {
     for (const f of t.fieldsArray) {
       if (ruleOf(f) === 'required') Object.defineProperty(f, 'required', { value: false });
