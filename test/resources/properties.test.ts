@@ -150,3 +150,18 @@ test('ranges coalesce and subtract like sets of points', () => {
     assert.equal(portsOf(x).quantities().get('ports') ?? 0, points(x).size);
   }), RUNS);
 });
+
+test('filters partition the value; allocate/unallocate round trip', () => {
+  fc.assert(fc.property(resources, (r) => {
+    assert.ok(r.unreserved().plus(r.reserved()).equals(r));
+    assert.ok(r.revocable().plus(r.nonRevocable()).equals(r));
+    assert.ok(r.shared().plus(r.nonShared()).equals(r));
+    let byRole = Resources.empty();
+    for (const part of r.reservations().values()) byRole = byRole.plus(part);
+    assert.ok(byRole.equals(r.reserved()));
+    assert.ok(r.allocate('y').unallocate().equals(r.unallocate()));
+    assert.ok(r.allocate('y').allocations().get('y')?.equals(r.allocate('y')) ?? r.isEmpty());
+    assert.ok(r.allocatableTo('a/b').contains(r.unreserved()));
+    assert.equal(r.toLegacyJson().cpus, r.nonRevocable().scalar('cpus'));
+  }), RUNS);
+});
