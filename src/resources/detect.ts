@@ -2,6 +2,7 @@
 // the flag leaves out. Machine numbers can be injected (tests); otherwise they come from the OS.
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { Resources } from './resources.js';
 import { ResourcesError } from './values.js';
 
@@ -18,21 +19,28 @@ export interface DetectOptions {
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
 
+/** Online CPUs, like Mesos's os::cpus() (not the affinity-limited count). */
 function cpuCount(): number | undefined {
   try {
-    const n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    const n = os.cpus().length;
     return n > 0 ? n : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** Size of the filesystem holding `dir`; a work dir not created yet is measured at its nearest existing parent. */
 function diskSize(dir: string): number | undefined {
-  try {
-    const s = fs.statfsSync(dir);
-    return s.blocks * s.bsize;
-  } catch {
-    return undefined;
+  let cur = path.resolve(dir);
+  for (;;) {
+    try {
+      const s = fs.statfsSync(cur);
+      return s.blocks * s.bsize;
+    } catch {
+      const up = path.dirname(cur);
+      if (up === cur) return undefined;
+      cur = up;
+    }
   }
 }
 

@@ -54,8 +54,10 @@ test('the real machine: statfs of the work dir and the CPU count', () => {
   const total = st.blocks * st.bsize;
   const expect = Math.floor((total >= 10 * GB ? total - 5 * GB : total / 2) / (1024 * 1024));
   assert.equal(r.scalar('disk'), expect);
-  assert.ok(r.scalar('cpus') >= 1);
+  assert.equal(r.scalar('cpus'), os.cpus().length);
   assert.ok(r.scalar('mem') > 0);
+  const notYet = detectAgentResources({ workDir: path.join(workDir, 'not', 'created') });
+  assert.equal(notYet.scalar('disk'), expect, 'measured at the nearest existing parent');
 });
 
 test('command-line resources may not hold volumes, revocable or dynamic reservations', () => {
