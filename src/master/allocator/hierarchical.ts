@@ -692,7 +692,7 @@ export class HierarchicalAllocator implements Allocator {
     // Free unreserved non-revocable scalars across the cluster.
     const available: number[] = [];
     for (const agent of this.agentList) accumulate(agent.available, this.slots.slots, available, 1, true);
-    return { quotaRoles, required, available };
+    return { quotaRoles, required, available, requiredAny: required.some((v) => v > 0) };
   }
 
   /** The quota node governing `role` (the nearest ancestor-or-self with guarantees or limits). */
@@ -782,8 +782,10 @@ export class HierarchicalAllocator implements Allocator {
         if (this.stamp[c.idx] === seq && this.filtered(agent, c, cand)) continue;
 
         // Offer it.
+        const qnode = headroom.quotaRoles.length > 0 ? this.quotaNode(role) : undefined;
+        const before = qnode ? this.needs(qnode) : undefined;
         this.track(agent, fw, role.path, cand);
-        this.chargeHeadroom(cand, role, headroom);
+        this.chargeHeadroom(cand, qnode, before, headroom);
         const sharedPart = select(cand, slots, (s) => s.shared);
         if (sharedPart.length > 0) offeredShared.set(agent, add(offeredShared.get(agent) ?? [], sharedPart));
         let byRole = offers.get(fw);
@@ -823,71 +825,94 @@ export class HierarchicalAllocator implements Allocator {
   }
 
   /**
-   * Trims unreserved non-revocable scalars to quota limits and headroom (ALC-10). Stage 1 gives a
-   * role with an unsatisfied guarantee up to that guarantee, plus other kinds only from the
-   * surplus headroom; stage 2 gives any role what its limits and the surplus allow.
+   * Quota (ALC-10) on a candidate offer. Reservations, non-scalars and revocable resources are
+   * always offered (stage 1: only the role's own reservations); unreserved non-revocable scalars
+   * are chopped. Stage 1 serves unsatisfied guarantees (skipped when nothing helps them) and adds
+   * the rest within limits and surplus headroom; stage 2 offers within limits and surplus headroom.
    */
   private applyQuota(cand: Bag, role: RoleNode, stage: number, h: Headroom): Bag {
     const quota = h.quotaRoles.length > 0;
     if (!quota && !this.hasLimits(role)) return cand;
     const slots = this.slots.slots;
-    const caps: number[] = [];
-    let out: Bag | undefined;
-    for (let i = 0; i < cand.length; i++) {
-      const e = cand[i];
-      const s = slots[e.s];
-      let q = e.q;
-      if (s.quotaScalar) {
-        const n = s.nameIdx;
-        if (caps[n] === undefined) {
-          const guaranteed = quota && this.guarantee(role, n) !== undefined;
-          const unsat = guaranteed ? this.unsatisfied(role, n) : 0;
-          const surplus = quota ? Math.max(0, (h.available[n] ?? 0) - (h.required[n] ?? 0)) : Infinity;
-          const room = this.limitRoom(role, n);
-          caps[n] = stage === 1 ? Math.min(room, guaranteed ? unsat : surplus) : Math.min(room, unsat + surplus);
-        }
-        q = Math.min(q, caps[n]);
-        if (q < e.q && isAtomic(s)) q = 0;
-        caps[n] -= q;
-      }
-      if (q !== e.q) {
-        if (!out) out = cand.slice(0, i);
-        if (q > 0) out.push({ s: e.s, q });
-      } else if (out) out.push(e);
-    }
-    out = out ?? cand;
-    if (stage === 1) {
-      // Stage 1 only serves guarantees: without any guaranteed kind in the offer, wait for stage 2.
-      let serves = false;
-      for (const e of out) {
+    const headroomApplies = h.requiredAny;
+    // Per name: what guarantees still need (stage 1), the room under limits, the surplus headroom.
+    const guar: number[] = [];
+    const room: number[] = [];
+    const surplus: number[] = [];
+    const seen: boolean[] = [];
+    let out: Bag = [];
+    let guaranteed = false;
+    for (let pass = 0; pass < (stage === 1 ? 2 : 1); pass++) {
+      // Stage 1 takes the guaranteed part first (pass 0), then the additional part (pass 1).
+      for (let i = 0; i < cand.length; i++) {
+        const e = cand[i];
         const s = slots[e.s];
-        if ((s.quotaScalar && this.unsatisfied(role, s.nameIdx) > 0) || s.reserved) serves = true;
+        if (!s.quotaScalar) {
+          if (pass > 0) continue;
+          if (stage === 1 && s.reserved && this.roleOfSlot(s) !== role) continue;
+          out.push(e);
+          continue;
+        }
+        const n = s.nameIdx;
+        if (!seen[n]) {
+          seen[n] = true;
+          guar[n] = stage === 1 ? this.unsatisfied(role, n) : 0;
+          room[n] = this.limitRoom(role, n);
+          surplus[n] = headroomApplies ? Math.max(0, (h.available[n] ?? 0) - (h.required[n] ?? 0)) : Infinity;
+        }
+        const already = pass === 1 ? taken(out, e.s) : 0;
+        const left = e.q - already;
+        if (left <= 0) continue;
+        let q: number;
+        if (stage === 1 && pass === 0) q = Math.min(left, guar[n], room[n]);
+        else q = Math.min(left, room[n], surplus[n]);
+        if (q <= 0) continue;
+        if (isAtomic(s) && (q < e.q || already > 0)) continue;
+        room[n] -= q;
+        if (stage === 1 && pass === 0) {
+          guar[n] -= q;
+          guaranteed = true;
+        } else surplus[n] -= q;
+        if (already > 0) out = out.map((x) => (x.s === e.s ? { s: x.s, q: x.q + q } : x));
+        else out.push(q === e.q ? e : { s: e.s, q });
       }
-      if (!serves) return [];
+      if (stage === 1 && pass === 0 && !guaranteed) return [];
     }
+    if (out.length > 1) out.sort((a, b) => a.s - b.s);
     return out;
   }
 
-  private chargeHeadroom(bag: Bag, role: RoleNode, h: Headroom): void {
+  /** The nearest ancestor-or-self role with guarantees. */
+  private quotaNode(role: RoleNode): RoleNode | undefined {
+    for (let n: RoleNode | undefined = role; n && n.depth >= 0; n = n.parent) if (n.guarantees) return n;
+    return undefined;
+  }
+
+  private needs(node: RoleNode): number[] {
+    const out: number[] = [];
+    const g = node.guarantees!;
+    for (let i = 0; i < g.length; i++) if (g[i] !== undefined) out[i] = Math.max(0, g[i] - this.consumed(node, i));
+    return out;
+  }
+
+  /** After an offer: less headroom is free, and the role's guarantee may need less. */
+  private chargeHeadroom(bag: Bag, qnode: RoleNode | undefined, before: number[] | undefined, h: Headroom): void {
     if (h.quotaRoles.length === 0) return;
     const slots = this.slots.slots;
     for (const e of bag) {
       const s = slots[e.s];
-      if (!s.quotaScalar) continue;
-      const n = s.nameIdx;
-      h.available[n] = (h.available[n] ?? 0) - e.q;
+      if (s.quotaScalar) h.available[s.nameIdx] = (h.available[s.nameIdx] ?? 0) - e.q;
     }
-    // Recompute what guarantees still require (the role's own consumption went up).
-    h.required = [];
-    for (const node of h.quotaRoles) {
-      const g = node.guarantees!;
-      for (let i = 0; i < g.length; i++) {
-        if (g[i] === undefined) continue;
-        const need = g[i] - this.consumed(node, i);
-        if (need > 0) h.required[i] = (h.required[i] ?? 0) + need;
+    if (qnode && before) {
+      const after = this.needs(qnode);
+      let any = false;
+      for (let i = 0; i < before.length; i++) {
+        if (before[i] === undefined) continue;
+        h.required[i] = (h.required[i] ?? 0) - before[i] + after[i];
       }
+      for (const v of h.required) if (v > 0) any = true;
+      h.requiredAny = any;
     }
-    void role;
   }
 
   private allocatable(cand: Bag, mins: MinAlternatives): boolean {
@@ -942,6 +967,13 @@ interface Headroom {
   quotaRoles: RoleNode[];
   required: number[];
   available: number[];
+  /** Some guarantee is unsatisfied: unreserved scalars are held back for it. */
+  requiredAny: boolean;
+}
+
+function taken(bag: Bag, slot: number): number {
+  for (const e of bag) if (e.s === slot) return e.q;
+  return 0;
 }
 
 function isAtomic(s: Slot): boolean {
