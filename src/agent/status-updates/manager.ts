@@ -149,6 +149,11 @@ export class TaskStatusUpdateManager {
     }
   }
 
+  /** True if an update with this uuid was already accepted for the task. */
+  seen(frameworkId: string, taskId: string, uuid: unknown): boolean {
+    return this.streams.get(streamKey(frameworkId, taskId))?.received.has(uuidKey(uuid)) ?? false;
+  }
+
   /** Updates of a task not yet acknowledged by the master, oldest first. */
   pending(frameworkId: string, taskId: string): Msg[] {
     return [...(this.streams.get(streamKey(frameworkId, taskId))?.pending ?? [])];

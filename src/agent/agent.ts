@@ -1,0 +1,854 @@
+// The agent state machine (CMP-04): registers with the master, turns RunTask/KillTask/Shutdown
+// messages into executor work, and relays executor status updates reliably to the master.
+import type { Clock } from '../common/clock.js';
+import { uuidBytes, uuidString } from '../common/ids.js';
+import { logger } from '../common/log.js';
+import type { Actor } from '../transport/libprocess.js';
+import { formatUpid, type UPID } from '../transport/upid.js';
+import { tryParseUpid } from '../transport/upid.js';
+import { commandExecutorInfo, executorEnvironment, shutdownGracePeriodMs } from './executor-info.js';
+import { createExecutorSandbox, latestRunVirtualPath } from './paths.js';
+import { DEFAULT_TOTAL_PING_TIMEOUT_MS, RegistrationLoop } from './registration.js';
+import type { CommandExecutorFactory, CommandExecutorSeam, ContainerizerSeam, FilesSeam } from './seams.js';
+import { createTask, Executor, Framework, MAX_COMPLETED_FRAMEWORKS, type ExecutorChannel, type TerminationCause } from './state.js';
+import { TaskStatusUpdateManager } from './status-updates/manager.js';
+import { idValue, isTerminalState, type Msg } from './types.js';
+
+const log = logger('agent');
+
+export const AGENT_VERSION = '1.11.0';
+
+/** What this agent claims to support (AGT-01). */
+export const AGENT_CAPABILITIES: Msg[] = [
+  { type: 'MULTI_ROLE' },
+  { type: 'HIERARCHICAL_ROLE' },
+  { type: 'RESERVATION_REFINEMENT' },
+  { type: 'TASK_RESOURCE_LIMITS' },
+];
+
+export type AgentStatus = 'DISCONNECTED' | 'RUNNING' | 'TERMINATING';
+
+export interface AgentConfig {
+  workDir: string;
+  launcherDir: string;
+  executorRegistrationTimeoutMs: number;
+  executorShutdownGracePeriodMs: number;
+  executorReregistrationTimeoutMs: number;
+  recoveryTimeoutMs: number;
+  registrationBackoffFactorMs: number;
+  httpCommandExecutor: boolean;
+  switchUser: boolean;
+  maxCompletedExecutorsPerFramework: number;
+  /** The environment executors start from (--executor_environment_variables, else the agent's). */
+  executorBaseEnv: Record<string, string>;
+}
+
+export interface AgentOptions {
+  clock: Clock;
+  actor: Actor;
+  masterPid: string;
+  /** AgentInfo without an id: hostname, port, resources, attributes (domain). */
+  info: Msg;
+  /** `ip:port` executors use to reach the agent. */
+  endpoint: string;
+  config: AgentConfig;
+  containerizer: ContainerizerSeam;
+  createCommandExecutor: CommandExecutorFactory;
+  files?: FilesSeam;
+  /** The master told us to shut down (ShutdownMessage). */
+  onShutdown?: (message: string) => void;
+  random?: () => number;
+}
+
+/** Cumulative counters for /metrics/snapshot. */
+export interface AgentCounters {
+  terminalTasks: Map<string, number>;
+  validStatusUpdates: number;
+  invalidStatusUpdates: number;
+  validFrameworkMessages: number;
+  invalidFrameworkMessages: number;
+  executorsTerminated: number;
+}
+
+const M = (name: string) => `mesos.internal.${name}`;
+
+function statusUpdateOf(frameworkId: Msg, executorId: Msg | undefined, agentId: string, status: Msg): Msg {
+  const update: Msg = {
+    framework_id: frameworkId,
+    slave_id: { value: agentId },
+    status,
+    timestamp: status.timestamp,
+    uuid: status.uuid,
+  };
+  if (executorId) update.executor_id = executorId;
+  return update;
+}
+
+export class Agent {
+  readonly clock: Clock;
+  readonly actor: Actor;
+  readonly startTime: number;
+  readonly config: AgentConfig;
+  readonly counters: AgentCounters = {
+    terminalTasks: new Map(),
+    validStatusUpdates: 0,
+    invalidStatusUpdates: 0,
+    validFrameworkMessages: 0,
+    invalidFrameworkMessages: 0,
+    executorsTerminated: 0,
+  };
+  readonly statusUpdates: TaskStatusUpdateManager;
+  private readonly frameworkMap = new Map<string, Framework>();
+  private readonly completed: Framework[] = [];
+  private readonly registration: RegistrationLoop;
+  private status: AgentStatus = 'DISCONNECTED';
+  private id?: string;
+  private masterPid: string;
+  private masterUpid: UPID;
+  private registeredOnce = false;
+  private readonly containerizer: ContainerizerSeam;
+  private readonly files?: FilesSeam;
+  /** Waiters for executors to terminate (stop()). */
+  private readonly terminationWaiters = new Map<Executor, Array<() => void>>();
+
+  constructor(private readonly opts: AgentOptions) {
+    this.clock = opts.clock;
+    this.actor = opts.actor;
+    this.config = opts.config;
+    this.startTime = opts.clock.now();
+    this.masterPid = opts.masterPid;
+    const m = tryParseUpid(opts.masterPid);
+    if (!m) throw new Error(`Malformed master pid '${opts.masterPid}'`);
+    this.masterUpid = m;
+    this.containerizer = opts.containerizer;
+    this.files = opts.files;
+    this.statusUpdates = new TaskStatusUpdateManager({ clock: opts.clock, forward: (u) => this.forward(u) });
+    this.statusUpdates.pause();
+    this.registration = new RegistrationLoop({
+      clock: opts.clock,
+      backoffFactorMs: opts.config.registrationBackoffFactorMs,
+      attempt: () => this.attemptRegistration(),
+      onPingTimeout: () => this.masterLost('no pings from the master'),
+      random: opts.random,
+    });
+  }
+
+  // ---- read-only views (endpoints) ----
+
+  get agentId(): string | undefined {
+    return this.id;
+  }
+  get state(): AgentStatus {
+    return this.status;
+  }
+  get registered(): boolean {
+    return this.status === 'RUNNING';
+  }
+  get master(): string {
+    return this.masterPid;
+  }
+  get pid(): string {
+    return this.actor.pid;
+  }
+  /** The AgentInfo as registered (id included once known). */
+  get info(): Msg {
+    const info: Msg = { ...this.opts.info };
+    if (this.id) info.id = { value: this.id };
+    return info;
+  }
+  get frameworks(): Iterable<Framework> {
+    return this.frameworkMap.values();
+  }
+  get completedFrameworks(): readonly Framework[] {
+    return this.completed;
+  }
+  framework(id: string): Framework | undefined {
+    return this.frameworkMap.get(id);
+  }
+
+  // ---- lifecycle ----
+
+  start(): void {
+    const a = this.actor;
+    a.install(M('SlaveRegisteredMessage'), (from, m) => this.onRegistered(from, m, false));
+    a.install(M('SlaveReregisteredMessage'), (from, m) => this.onRegistered(from, m, true));
+    a.install(M('PingSlaveMessage'), (from, m) => this.onPing(from, m));
+    a.install(M('RunTaskMessage'), (from, m) => this.onRunTask(from, m));
+    a.install(M('RunTaskGroupMessage'), (from, m) => this.onRunTaskGroup(from, m));
+    a.install(M('KillTaskMessage'), (from, m) => this.onKillTask(from, m));
+    a.install(M('ShutdownExecutorMessage'), (from, m) => this.onShutdownExecutor(from, m));
+    a.install(M('ShutdownFrameworkMessage'), (from, m) => this.onShutdownFramework(from, m));
+    a.install(M('FrameworkToExecutorMessage'), (from, m) => this.onFrameworkMessage(from, m));
+    a.install(M('UpdateFrameworkMessage'), (from, m) => this.onUpdateFramework(from, m));
+    a.install(M('StatusUpdateAcknowledgementMessage'), (from, m) => this.onAcknowledgement(from, m));
+    a.install(M('ShutdownMessage'), (from, m) => this.onShutdownMessage(from, m));
+    a.onExited((peer) => {
+      if (peer.ip === this.masterUpid.ip && peer.port === this.masterUpid.port) this.masterLost('the connection to the master broke');
+    });
+    log.info(`Agent ${this.actor.pid} registering with master ${this.masterPid}`);
+    this.registration.start();
+  }
+
+  /** Kills every executor and task this agent started and stops all timers. */
+  async stop(): Promise<void> {
+    if (this.status === 'TERMINATING') return;
+    this.status = 'TERMINATING';
+    this.registration.stop();
+    const waits: Promise<void>[] = [];
+    for (const fw of this.frameworkMap.values()) {
+      for (const ex of fw.executors.values()) {
+        if (ex.phase === 'TERMINATED') continue;
+        waits.push(this.killExecutorNow(ex));
+      }
+    }
+    await Promise.allSettled(waits);
+    // Anything the containerizer still runs (a command executor's task) goes too.
+    await Promise.allSettled(this.containerizer.containers().map((c) => this.containerizer.destroy(c, 0)));
+    this.statusUpdates.stop();
+    for (const fw of this.frameworkMap.values()) {
+      for (const ex of fw.executors.values()) this.clearExecutorTimers(ex);
+    }
+  }
+
+  // ---- registration (AGT-01) ----
+
+  private isFromMaster(from: UPID): boolean {
+    return from.id === this.masterUpid.id && from.port === this.masterUpid.port;
+  }
+
+  private attemptRegistration(): void {
+    if (this.status !== 'DISCONNECTED') return;
+    this.actor.link(this.masterPid);
+    const info = this.info;
+    if (!this.id) {
+      this.actor.send(this.masterPid, M('RegisterSlaveMessage'), {
+        slave: info,
+        version: AGENT_VERSION,
+        agent_capabilities: AGENT_CAPABILITIES,
+      });
+      return;
+    }
+    const tasks: Msg[] = [];
+    const executorInfos: Msg[] = [];
+    const frameworks: Msg[] = [];
+    for (const fw of this.frameworkMap.values()) {
+      frameworks.push(fw.info);
+      for (const ex of fw.executors.values()) {
+        for (const t of ex.launchedTasks.values()) tasks.push(t);
+        for (const t of ex.terminatedTasks.values()) tasks.push(t);
+        for (const ti of ex.queuedTasks.values()) tasks.push(this.taskFromInfo(ti, fw, 'TASK_STAGING'));
+        // The master does not keep the agent-generated command executors.
+        if (ex.kind === 'custom' && ex.phase !== 'TERMINATED') executorInfos.push(ex.info);
+      }
+    }
+    this.actor.send(this.masterPid, M('ReregisterSlaveMessage'), {
+      slave: info,
+      executor_infos: executorInfos,
+      tasks,
+      frameworks,
+      version: AGENT_VERSION,
+      agent_capabilities: AGENT_CAPABILITIES,
+    });
+  }
+
+  private onRegistered(from: UPID, m: Msg, reregistered: boolean): void {
+    if (!this.isFromMaster(from)) {
+      log.warn(`Ignoring registration reply from ${formatUpid(from)}: not the master ${this.masterPid}`);
+      return;
+    }
+    if (this.status === 'TERMINATING') return;
+    const id = idValue(m.slave_id);
+    if (this.id && id !== this.id) {
+      log.error(`Master answered with agent id ${id}, but this agent is ${this.id}; shutting down`);
+      this.opts.onShutdown?.(`Registered with an unexpected agent id ${id}`);
+      return;
+    }
+    const timeoutSecs = m.connection?.total_ping_timeout_seconds;
+    const pingTimeout = typeof timeoutSecs === 'number' && timeoutSecs > 0 ? timeoutSecs * 1000 : DEFAULT_TOTAL_PING_TIMEOUT_MS;
+    if (this.status === 'RUNNING') {
+      this.registration.registered(pingTimeout);
+      return;
+    }
+    this.id = id;
+    this.status = 'RUNNING';
+    this.registeredOnce = true;
+    this.registration.registered(pingTimeout);
+    log.info(`${reregistered ? 'Re-registered' : 'Registered'} with master ${this.masterPid}; given agent ID ${id}`);
+    if (reregistered) this.reconcile((m.reconciliations as Msg[] | undefined) ?? []);
+    this.statusUpdates.resume();
+  }
+
+  /** Tasks the master believes are here but the agent does not know about are reported gone. */
+  private reconcile(reconciliations: Msg[]): void {
+    for (const r of reconciliations) {
+      const frameworkId = idValue(r.framework_id);
+      const fw = this.frameworkMap.get(frameworkId);
+      for (const s of (r.statuses as Msg[] | undefined) ?? []) {
+        const taskId = idValue(s.task_id);
+        if (fw?.executorOfTask(taskId)) continue;
+        const state = this.partitionAware(fw?.info ?? r.framework) ? 'TASK_DROPPED' : 'TASK_LOST';
+        this.agentUpdate(r.framework_id, undefined, s.task_id, state, 'REASON_RECONCILIATION', 'Reconciliation: task unknown to the agent');
+      }
+    }
+  }
+
+  private onPing(from: UPID, m: Msg): void {
+    if (this.status === 'TERMINATING') return;
+    if (m.connected === false && this.status === 'RUNNING') {
+      // A one-way partition: the master lost us while we think we are registered.
+      this.masterLost('the master considers this agent disconnected');
+    } else if (this.status === 'RUNNING') {
+      this.registration.pinged();
+    }
+    this.actor.send(from, M('PongSlaveMessage'), {});
+  }
+
+  private masterLost(why: string): void {
+    if (this.status === 'TERMINATING') return;
+    if (this.status === 'DISCONNECTED' && this.registration.retrying) return;
+    log.warn(`Master ${this.masterPid} lost (${why}); re-registering`);
+    this.status = 'DISCONNECTED';
+    this.statusUpdates.pause();
+    this.registration.start();
+  }
+
+  private onShutdownMessage(from: UPID, m: Msg): void {
+    if (!this.isFromMaster(from)) return;
+    const message = typeof m.message === 'string' ? m.message : '';
+    log.warn(`Agent asked to shut down by ${formatUpid(from)}${message ? `: ${message}` : ''}`);
+    this.opts.onShutdown?.(message);
+  }
+
+  // ---- launching (TSK-03) ----
+
+  private partitionAware(frameworkInfo: Msg | undefined): boolean {
+    return ((frameworkInfo?.capabilities as Msg[] | undefined) ?? []).some((c) => c.type === 'PARTITION_AWARE');
+  }
+
+  private ensureFramework(info: Msg, pid: string | undefined): Framework {
+    const id = idValue(info.id);
+    let fw = this.frameworkMap.get(id);
+    if (!fw) {
+      fw = new Framework(id, info, pid);
+      this.frameworkMap.set(id, fw);
+    } else {
+      fw.info = info;
+      if (pid) fw.pid = pid;
+    }
+    return fw;
+  }
+
+  private onRunTask(from: UPID, m: Msg): void {
+    if (!this.isFromMaster(from)) return;
+    const frameworkInfo: Msg = { ...m.framework };
+    if (!frameworkInfo.id && m.framework_id) frameworkInfo.id = m.framework_id;
+    const task = m.task as Msg;
+    if (this.status !== 'RUNNING' || !this.id) {
+      log.warn(`Ignoring task ${idValue(task?.task_id)}: the agent is not registered`);
+      return;
+    }
+    this.runTasks(frameworkInfo, typeof m.pid === 'string' ? m.pid : undefined, [task], task.executor, false);
+  }
+
+  private onRunTaskGroup(from: UPID, m: Msg): void {
+    if (!this.isFromMaster(from)) return;
+    if (this.status !== 'RUNNING' || !this.id) return;
+    const tasks = ((m.task_group?.tasks as Msg[] | undefined) ?? []).map((t) => ({ ...t, executor: m.executor }));
+    this.runTasks({ ...m.framework }, undefined, tasks, m.executor, true);
+  }
+
+  private runTasks(frameworkInfo: Msg, pid: string | undefined, tasks: Msg[], executorGiven: Msg | undefined, group: boolean): void {
+    const fw = this.ensureFramework(frameworkInfo, pid);
+    const frameworkId = frameworkInfo.id as Msg;
+    if (fw.terminating) {
+      for (const t of tasks) this.dropTask(fw, t, 'Framework is terminating');
+      return;
+    }
+    const first = tasks[0];
+    if (!first) return;
+    const executorInfo: Msg = executorGiven
+      ? { ...executorGiven, framework_id: executorGiven.framework_id ?? frameworkId }
+      : commandExecutorInfo(first, frameworkId, this.config.launcherDir);
+    const executorId = idValue(executorInfo.executor_id);
+    const existing = fw.executors.get(executorId);
+    if (existing) {
+      if (existing.phase === 'TERMINATING' || existing.phase === 'TERMINATED' || existing.kind === 'command') {
+        for (const t of tasks) this.dropTask(fw, t, `Executor ${executorId} is ${existing.kind === 'command' ? 'already in use' : 'terminating'}`);
+        return;
+      }
+      for (const t of tasks) {
+        if (existing.phase === 'REGISTERING') existing.queuedTasks.set(idValue(t.task_id), t);
+        else this.deliver(fw, existing, t, group ? tasks : undefined);
+      }
+      return;
+    }
+    this.launchExecutor(fw, executorInfo, tasks, executorGiven ? 'custom' : 'command', group);
+  }
+
+  /** TASK_DROPPED (partition-aware) or TASK_LOST for a task the agent cannot take. */
+  private dropTask(fw: Framework, task: Msg, message: string): void {
+    const state = this.partitionAware(fw.info) ? 'TASK_DROPPED' : 'TASK_LOST';
+    this.agentUpdate(fw.info.id, task.executor?.executor_id, task.task_id, state, 'REASON_EXECUTOR_TERMINATED', message);
+  }
+
+  private launchExecutor(fw: Framework, executorInfo: Msg, tasks: Msg[], kind: 'command' | 'custom', group: boolean): void {
+    const agentId = this.id!;
+    const executorId = idValue(executorInfo.executor_id);
+    const containerId = uuidString();
+    let directory: string;
+    try {
+      directory = createExecutorSandbox(this.config.workDir, agentId, fw.id, executorId, containerId);
+    } catch (e) {
+      for (const t of tasks) {
+        this.agentUpdate(fw.info.id, executorInfo.executor_id, t.task_id, 'TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED', `Failed to create the sandbox: ${(e as Error).message}`);
+      }
+      return;
+    }
+    this.files?.attach(directory, directory);
+    this.files?.attach(directory, latestRunVirtualPath(fw.id, executorId));
+
+    const executor = new Executor(executorId, fw.id, executorInfo, containerId, directory, kind, this.clock.now());
+    fw.executors.set(executorId, executor);
+    const graceMs = shutdownGracePeriodMs(executorInfo, this.config.executorShutdownGracePeriodMs);
+    const env = executorEnvironment({
+      frameworkId: fw.id,
+      executorInfo,
+      directory,
+      agentId,
+      agentPid: this.actor.pid,
+      agentEndpoint: this.opts.endpoint,
+      checkpoint: fw.info.checkpoint === true,
+      httpCommandExecutor: this.config.httpCommandExecutor,
+      shutdownGracePeriodMs: graceMs,
+      recoveryTimeoutMs: this.config.recoveryTimeoutMs,
+      subscriptionBackoffMaxMs: this.config.executorReregistrationTimeoutMs,
+      baseEnv: this.config.executorBaseEnv,
+    });
+    const user = this.config.switchUser ? ((executorInfo.command?.user as string | undefined) ?? (fw.info.user as string | undefined)) : undefined;
+
+    if (kind === 'command') {
+      const task = tasks[0]!;
+      executor.phase = 'RUNNING';
+      executor.addTask(task, fw.info.id, agentId);
+      const ce = this.opts.createCommandExecutor({
+        task,
+        executorInfo,
+        frameworkInfo: fw.info,
+        agentId,
+        containerId,
+        sandbox: directory,
+        env,
+        containerizer: this.containerizer,
+        clock: this.clock,
+        sendUpdate: (status) => this.executorStatus(fw, executor, status),
+        onTerminated: () => this.executorTerminated(fw, executor),
+      });
+      executor.channel = commandChannel(ce);
+      try {
+        ce.start();
+      } catch (e) {
+        executor.termination = { state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: `Failed to launch the task: ${(e as Error).message}` };
+        this.executorTerminated(fw, executor);
+      }
+      return;
+    }
+
+    for (const t of tasks) executor.queuedTasks.set(idValue(t.task_id), t);
+    if (group) executor.pendingGroups.push(tasks.map((t) => idValue(t.task_id)));
+    executor.registrationTimer = this.clock.setTimeout(() => this.registrationTimedOut(fw, executor), this.config.executorRegistrationTimeoutMs);
+    this.containerizer
+      .launch({ containerId, sandbox: directory, command: executorInfo.command ?? {}, env, user })
+      .then(
+        () => {
+          log.info(`Launched executor '${executorId}' of framework ${fw.id} in container ${containerId}`);
+          this.containerizer.wait(containerId).then(
+            (t) => this.executorTerminated(fw, executor, t.status),
+            () => this.executorTerminated(fw, executor),
+          );
+        },
+        (e: unknown) => {
+          executor.termination ??= {
+            state: 'TASK_FAILED',
+            reason: 'REASON_CONTAINER_LAUNCH_FAILED',
+            message: `Failed to launch container: ${(e as Error)?.message ?? e}`,
+          };
+          this.executorTerminated(fw, executor);
+        },
+      );
+  }
+
+  private registrationTimedOut(fw: Framework, executor: Executor): void {
+    executor.registrationTimer = undefined;
+    if (executor.phase !== 'REGISTERING') return;
+    log.warn(`Executor '${executor.id}' of framework ${fw.id} did not subscribe within ${this.config.executorRegistrationTimeoutMs}ms; destroying it`);
+    executor.termination = {
+      state: 'TASK_FAILED',
+      reason: 'REASON_EXECUTOR_REGISTRATION_TIMEOUT',
+      message: 'Executor did not register within the registration timeout',
+    };
+    executor.phase = 'TERMINATING';
+    this.destroyContainer(fw, executor);
+  }
+
+  private destroyContainer(fw: Framework, executor: Executor): void {
+    this.containerizer.destroy(executor.containerId, 0).then(
+      () => {
+        // wait() normally reports the end; this covers a container that never started.
+        if (!this.containerizer.containers().includes(executor.containerId)) this.executorTerminated(fw, executor);
+      },
+      (e: unknown) => log.warn(`Failed to destroy container ${executor.containerId}: ${(e as Error)?.message ?? e}`),
+    );
+  }
+
+  /** Hands a task to a subscribed executor. */
+  private deliver(fw: Framework, executor: Executor, task: Msg, group?: Msg[]): void {
+    executor.addTask(task, fw.info.id, this.id!);
+    if (group) {
+      // Deliver the whole group once, when its last task is added.
+      const ids = group.map((t) => idValue(t.task_id));
+      if (ids[ids.length - 1] !== idValue(task.task_id)) return;
+      executor.channel?.launchGroup?.(group);
+      return;
+    }
+    executor.channel?.launch(task);
+  }
+
+  // ---- executor API (EXE-10..13) ----
+
+  /** SUBSCRIBE from an executor: it gets SUBSCRIBED, then every queued task. */
+  executorSubscribed(fw: Framework, executor: Executor, channel: ExecutorChannel): void {
+    if (executor.channel && executor.channel !== channel) executor.channel.close();
+    executor.channel = channel;
+    this.clock.clearTimeout(executor.registrationTimer);
+    executor.registrationTimer = undefined;
+    channel.subscribed(this.subscribedEvent(fw, executor));
+    if (executor.phase === 'TERMINATING' || executor.phase === 'TERMINATED') {
+      channel.shutdown();
+      return;
+    }
+    executor.phase = 'RUNNING';
+    const queued = [...executor.queuedTasks.values()];
+    const grouped = new Set(executor.pendingGroups.flat());
+    for (const t of queued) if (!grouped.has(idValue(t.task_id))) this.deliver(fw, executor, t);
+    for (const ids of executor.pendingGroups.splice(0)) {
+      const group = ids.map((id) => executor.queuedTasks.get(id)).filter((t): t is Msg => t !== undefined);
+      for (const t of group) this.deliver(fw, executor, t, group);
+    }
+  }
+
+  private subscribedEvent(fw: Framework, executor: Executor): Msg {
+    return {
+      executor_info: executor.info,
+      framework_info: fw.info,
+      agent_info: this.info,
+      container_id: { value: executor.containerId },
+    };
+  }
+
+  /** The executor's stream went away; a non-checkpointing executor is expected to exit on its own. */
+  executorDisconnected(executor: Executor, channel: ExecutorChannel): void {
+    if (executor.channel === channel) executor.channel = undefined;
+  }
+
+  /** UPDATE from an executor (already validated by the API layer). */
+  executorStatus(fw: Framework, executor: Executor, status: Msg): void {
+    const st: Msg = {
+      ...status,
+      source: 'SOURCE_EXECUTOR',
+      agent_id: { value: this.id },
+      executor_id: executor.info.executor_id,
+    };
+    if (typeof st.timestamp !== 'number') st.timestamp = this.clock.now() / 1000;
+    const update = statusUpdateOf(fw.info.id, executor.info.executor_id, this.id!, st);
+    const result = this.statusUpdate(fw, executor, update);
+    if (result) executor.channel?.acknowledged(st.task_id, st.uuid);
+  }
+
+  /** MESSAGE from an executor: relayed to the scheduler through the master. */
+  executorMessage(fw: Framework, executor: Executor, data: Buffer): void {
+    this.actor.send(this.masterPid, M('ExecutorToFrameworkMessage'), {
+      slave_id: { value: this.id },
+      framework_id: fw.info.id,
+      executor_id: executor.info.executor_id,
+      data,
+    });
+  }
+
+  // ---- status updates (TSK-04) ----
+
+  /** Records the state on the task and hands the update to the manager; true if accepted or a duplicate. */
+  private statusUpdate(fw: Framework, executor: Executor | undefined, update: Msg): boolean {
+    const status = update.status as Msg;
+    if (executor && !this.statusUpdates.seen(fw.id, idValue(status.task_id), status.uuid)) {
+      executor.updateTaskState(status, fw.info.id, this.id!);
+    }
+    const r = this.statusUpdates.update(update);
+    if (r.kind === 'rejected') {
+      this.counters.invalidStatusUpdates++;
+      log.warn(`Rejected status update ${status.state} for task ${idValue(status.task_id)}: ${r.error}`);
+      return false;
+    }
+    if (r.kind === 'accepted') {
+      this.counters.validStatusUpdates++;
+      if (isTerminalState(status.state)) this.counters.terminalTasks.set(status.state, (this.counters.terminalTasks.get(status.state) ?? 0) + 1);
+    }
+    return true;
+  }
+
+  /** An update the agent itself generates (source AGENT, fresh uuid). */
+  private agentUpdate(frameworkId: Msg, executorId: Msg | undefined, taskId: Msg, state: string, reason: string, message: string): void {
+    const uuid = uuidBytes();
+    const status: Msg = {
+      task_id: taskId,
+      state,
+      message,
+      source: 'SOURCE_AGENT',
+      reason,
+      agent_id: { value: this.id },
+      timestamp: this.clock.now() / 1000,
+      uuid,
+    };
+    if (executorId) status.executor_id = executorId;
+    const fw = this.frameworkMap.get(idValue(frameworkId));
+    const executor = fw?.executorOfTask(idValue(taskId));
+    const update = statusUpdateOf(frameworkId, executorId, this.id ?? '', status);
+    if (fw) this.statusUpdate(fw, executor, update);
+    else this.statusUpdates.update(update);
+  }
+
+  private forward(update: Msg): void {
+    const fw = this.frameworkMap.get(idValue(update.framework_id));
+    const task = fw?.executorOfTask(idValue(update.status?.task_id))?.task(idValue(update.status?.task_id));
+    if (task) {
+      task.status_update_state = update.status.state;
+      task.status_update_uuid = update.uuid;
+      update.latest_state = task.state;
+    }
+    this.actor.send(this.masterPid, M('StatusUpdateMessage'), { update, pid: this.actor.pid });
+  }
+
+  private onAcknowledgement(from: UPID, m: Msg): void {
+    if (!this.isFromMaster(from)) return;
+    const frameworkId = idValue(m.framework_id);
+    const taskId = idValue(m.task_id);
+    const r = this.statusUpdates.acknowledge(frameworkId, taskId, Buffer.from(m.uuid ?? []));
+    if (!r.ok) {
+      log.warn(`Ignoring acknowledgement: ${r.error}`);
+      return;
+    }
+    const fw = this.frameworkMap.get(frameworkId);
+    const executor = fw?.executorOfTask(taskId);
+    if (!fw || !executor) return;
+    const task = executor.task(taskId);
+    if (r.terminal && task && isTerminalState(task.state)) executor.completeTask(taskId);
+    this.maybeRemoveExecutor(fw, executor);
+  }
+
+  // ---- kills and shutdowns (AGT-07) ----
+
+  private onKillTask(from: UPID, m: Msg): void {
+    if (!this.isFromMaster(from)) return;
+    const frameworkId = idValue(m.framework_id);
+    const taskId = idValue(m.task_id);
+    const fw = this.frameworkMap.get(frameworkId);
+    if (!fw) {
+      log.warn(`Ignoring kill of task ${taskId}: no such framework ${frameworkId}`);
+      return;
+    }
+    const executor = fw.executorOfTask(taskId);
+    if (!executor) {
+      const state = this.partitionAware(fw.info) ? 'TASK_DROPPED' : 'TASK_LOST';
+      this.agentUpdate(fw.info.id, undefined, m.task_id, state, 'REASON_EXECUTOR_TERMINATED', 'Cannot find executor');
+      return;
+    }
+    if (executor.queuedTasks.has(taskId)) {
+      const message = executor.phase === 'REGISTERING' ? 'Unregistered executor' : 'Killed before delivery to the executor';
+      this.agentUpdate(fw.info.id, executor.info.executor_id, m.task_id, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', message);
+      // An executor left with nothing to run is not worth waiting for.
+      if (executor.phase === 'REGISTERING' && executor.queuedTasks.size === 0 && executor.launchedTasks.size === 0) {
+        this.shutdownExecutor(fw, executor);
+      }
+      return;
+    }
+    if (executor.phase === 'TERMINATING' || executor.phase === 'TERMINATED') {
+      log.warn(`Ignoring kill of task ${taskId}: executor '${executor.id}' is terminating`);
+      return;
+    }
+    const task = executor.launchedTasks.get(taskId);
+    if (!task) return; // already terminal
+    executor.channel?.kill(m.task_id, m.kill_policy);
+  }
+
+  private onShutdownExecutor(from: UPID, m: Msg): void {
+    if (!this.isFromMaster(from)) return;
+    const fw = this.frameworkMap.get(idValue(m.framework_id));
+    const executor = fw?.executors.get(idValue(m.executor_id));
+    if (!fw || !executor) return;
+    this.shutdownExecutor(fw, executor);
+  }
+
+  private onShutdownFramework(from: UPID, m: Msg): void {
+    if (!this.isFromMaster(from)) return;
+    const fw = this.frameworkMap.get(idValue(m.framework_id));
+    if (!fw) return;
+    this.shutdownFramework(fw);
+  }
+
+  shutdownFramework(fw: Framework): void {
+    fw.terminating = true;
+    for (const ex of [...fw.executors.values()]) this.shutdownExecutor(fw, ex);
+    this.maybeRemoveFramework(fw);
+  }
+
+  /** SHUTDOWN to the executor, then a forced destroy after its shutdown grace period. */
+  shutdownExecutor(fw: Framework, executor: Executor): void {
+    if (executor.phase === 'TERMINATING' || executor.phase === 'TERMINATED') return;
+    log.info(`Shutting down executor '${executor.id}' of framework ${fw.id}`);
+    const wasRegistering = executor.phase === 'REGISTERING';
+    executor.phase = 'TERMINATING';
+    this.clock.clearTimeout(executor.registrationTimer);
+    executor.registrationTimer = undefined;
+    if (wasRegistering || !executor.channel) {
+      this.destroyContainer(fw, executor);
+      return;
+    }
+    executor.channel.shutdown();
+    if (executor.kind === 'custom') {
+      const grace = shutdownGracePeriodMs(executor.info, this.config.executorShutdownGracePeriodMs);
+      executor.shutdownTimer = this.clock.setTimeout(() => {
+        executor.shutdownTimer = undefined;
+        if (executor.phase !== 'TERMINATED') this.destroyContainer(fw, executor);
+      }, grace);
+    }
+  }
+
+  /** For stop(): ends one executor as fast as its kill path allows and waits for it. */
+  private killExecutorNow(executor: Executor): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      const list = this.terminationWaiters.get(executor) ?? [];
+      list.push(resolve);
+      this.terminationWaiters.set(executor, list);
+    });
+    const fw = this.frameworkMap.get(executor.frameworkId);
+    if (executor.kind === 'command') {
+      executor.phase = 'TERMINATING';
+      executor.channel?.shutdown();
+    } else {
+      executor.channel?.shutdown();
+      executor.phase = 'TERMINATING';
+      this.containerizer.destroy(executor.containerId, 0).then(
+        () => fw && this.executorTerminated(fw, executor),
+        () => fw && this.executorTerminated(fw, executor),
+      );
+    }
+    // Never hang stop() on an executor that does not report back.
+    const safety = new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 10_000);
+      t.unref();
+      void done.then(() => clearTimeout(t));
+    });
+    return Promise.race([done, safety]);
+  }
+
+  private onFrameworkMessage(from: UPID, m: Msg): void {
+    if (!this.isFromMaster(from)) return;
+    const fw = this.frameworkMap.get(idValue(m.framework_id));
+    const executor = fw?.executors.get(idValue(m.executor_id));
+    if (!fw || !executor || executor.phase !== 'RUNNING' || !executor.channel) {
+      this.counters.invalidFrameworkMessages++;
+      log.warn(`Dropping framework message for executor '${idValue(m.executor_id)}': not running`);
+      return;
+    }
+    this.counters.validFrameworkMessages++;
+    executor.channel.message(Buffer.from(m.data ?? []));
+  }
+
+  private onUpdateFramework(from: UPID, m: Msg): void {
+    if (!this.isFromMaster(from)) return;
+    const fw = this.frameworkMap.get(idValue(m.framework_id));
+    if (!fw) return;
+    if (typeof m.pid === 'string' && m.pid !== '') fw.pid = m.pid;
+    if (m.framework_info) fw.info = { ...m.framework_info, id: fw.info.id };
+  }
+
+  // ---- executor termination ----
+
+  private executorTerminated(fw: Framework, executor: Executor, waitStatus?: number): void {
+    if (executor.phase === 'TERMINATED') return;
+    const wasRunning = executor.phase !== 'REGISTERING';
+    executor.phase = 'TERMINATED';
+    executor.exitStatus = waitStatus;
+    this.counters.executorsTerminated++;
+    this.clearExecutorTimers(executor);
+    executor.channel?.close();
+    executor.channel = undefined;
+    const cause: TerminationCause = executor.termination ?? {
+      state: 'TASK_FAILED',
+      reason: 'REASON_EXECUTOR_TERMINATED',
+      message: wasRunning ? 'Executor terminated' : 'Executor terminated before it registered',
+    };
+    if (this.status !== 'TERMINATING' && this.id) {
+      const open = [...executor.queuedTasks.values(), ...executor.launchedTasks.values()];
+      for (const t of open) {
+        this.agentUpdate(fw.info.id, executor.info.executor_id, t.task_id, cause.state, cause.reason, cause.message);
+      }
+      if (executor.kind === 'custom') {
+        this.actor.send(this.masterPid, M('ExitedExecutorMessage'), {
+          slave_id: { value: this.id },
+          framework_id: fw.info.id,
+          executor_id: executor.info.executor_id,
+          status: waitStatus ?? 0,
+        });
+      }
+    }
+    const waiters = this.terminationWaiters.get(executor);
+    this.terminationWaiters.delete(executor);
+    for (const w of waiters ?? []) w();
+    this.maybeRemoveExecutor(fw, executor);
+  }
+
+  private clearExecutorTimers(executor: Executor): void {
+    this.clock.clearTimeout(executor.registrationTimer);
+    this.clock.clearTimeout(executor.shutdownTimer);
+    executor.registrationTimer = executor.shutdownTimer = undefined;
+  }
+
+  private maybeRemoveExecutor(fw: Framework, executor: Executor): void {
+    if (executor.phase !== 'TERMINATED' || executor.hasIncompleteTasks) return;
+    if (fw.executors.get(executor.id) !== executor) return;
+    fw.completeExecutor(executor, this.config.maxCompletedExecutorsPerFramework);
+    this.maybeRemoveFramework(fw);
+  }
+
+  private maybeRemoveFramework(fw: Framework): void {
+    if (fw.executors.size > 0) return;
+    this.frameworkMap.delete(fw.id);
+    // A framework shut down by the master has no scheduler left to acknowledge anything.
+    if (fw.terminating) this.statusUpdates.cleanupFramework(fw.id);
+    this.completed.push(fw);
+    while (this.completed.length > MAX_COMPLETED_FRAMEWORKS) this.completed.shift();
+  }
+
+  /** A v1 Task for a TaskInfo that never reached an executor. */
+  private taskFromInfo(info: Msg, fw: Framework, state: string): Msg {
+    return createTask(info, fw.info.id, this.id ?? '', state);
+  }
+
+  /** True once the agent registered at least once. */
+  get everRegistered(): boolean {
+    return this.registeredOnce;
+  }
+}
+
+/** The command executor seen as an executor channel. */
+function commandChannel(ce: CommandExecutorSeam): ExecutorChannel {
+  return {
+    subscribed: () => {},
+    launch: () => {},
+    kill: (_taskId, killPolicy) => ce.kill(killPolicy),
+    message: () => {},
+    acknowledged: (_taskId, uuid) => ce.acknowledged(uuid),
+    shutdown: () => ce.shutdown(),
+    close: () => {},
+  };
+}

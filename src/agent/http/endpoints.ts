@@ -1,0 +1,130 @@
+// The agent's plain endpoints: /state, /flags, /health, /version, /metrics/snapshot,
+// /monitor/statistics (LEG-A01..A03, LEG-G01, LEG-G02).
+import type { ServerResponse } from 'node:http';
+import { sendJson, type HttpRequest, type HttpServer } from '../../common/http/server.js';
+import { Resources } from '../../resources/index.js';
+import type { Agent } from '../agent.js';
+import { AGENT_VERSION } from '../agent.js';
+import type { ContainerizerSeam } from '../seams.js';
+import { isTerminalState, type Msg } from '../types.js';
+import { allocatedResources, BUILD_INFO, stateJson } from './state-json.js';
+import { usageByProcessGroup } from './usage.js';
+
+const READ_METHODS = ['GET', 'HEAD'];
+
+function ok(res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Length': 0 });
+  res.end();
+}
+
+export function installEndpoints(server: HttpServer, agent: Agent, flags: Record<string, string>, containerizer: ContainerizerSeam): void {
+  const json = (value: () => unknown) => (req: HttpRequest, res: ServerResponse) => sendJson(res, 200, value(), req);
+  server.route('/state', json(() => stateJson(agent, flags)), READ_METHODS);
+  server.route('/state.json', json(() => stateJson(agent, flags)), READ_METHODS);
+  server.route('/flags', json(() => ({ flags })), READ_METHODS);
+  server.route('/health', (_req, res) => ok(res), READ_METHODS);
+  server.route('/version', json(() => ({ version: AGENT_VERSION, ...BUILD_INFO })), READ_METHODS);
+  server.route('/metrics/snapshot', json(() => agentMetrics(agent)), READ_METHODS);
+  server.route('/monitor/statistics', json(() => monitorStatistics(agent, containerizer)), READ_METHODS);
+  server.route('/monitor/statistics.json', json(() => monitorStatistics(agent, containerizer)), READ_METHODS);
+}
+
+const TASK_GAUGES = ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING'];
+const TASK_COUNTERS = ['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR'];
+
+export function agentMetrics(agent: Agent): Record<string, number> {
+  const m: Record<string, number> = {};
+  const now = agent.clock.now();
+  m['slave/uptime_secs'] = (now - agent.startTime) / 1000;
+  m['slave/registered'] = agent.registered ? 1 : 0;
+  m['slave/recovery_errors'] = 0;
+  m['slave/container_launch_errors'] = 0;
+
+  const current = new Map<string, number>(TASK_GAUGES.map((s) => [s, 0]));
+  const executors = { REGISTERING: 0, RUNNING: 0, TERMINATING: 0 };
+  let frameworks = 0;
+  for (const fw of agent.frameworks) {
+    frameworks++;
+    for (const ex of fw.executors.values()) {
+      if (ex.phase !== 'TERMINATED') executors[ex.phase]++;
+      current.set('TASK_STAGING', current.get('TASK_STAGING')! + ex.queuedTasks.size);
+      for (const t of ex.launchedTasks.values()) {
+        if (!isTerminalState(t.state) && current.has(t.state)) current.set(t.state, current.get(t.state)! + 1);
+      }
+    }
+  }
+  for (const s of TASK_GAUGES) m[`slave/tasks_${s.slice(5).toLowerCase()}`] = current.get(s)!;
+  for (const s of TASK_COUNTERS) m[`slave/tasks_${s.slice(5).toLowerCase()}`] = agent.counters.terminalTasks.get(s) ?? 0;
+  m['slave/frameworks_active'] = frameworks;
+  m['slave/executors_registering'] = executors.REGISTERING;
+  m['slave/executors_running'] = executors.RUNNING;
+  m['slave/executors_terminating'] = executors.TERMINATING;
+  m['slave/executors_terminated'] = agent.counters.executorsTerminated;
+  m['slave/executors_preempted'] = 0;
+  m['slave/valid_status_updates'] = agent.counters.validStatusUpdates;
+  m['slave/invalid_status_updates'] = agent.counters.invalidStatusUpdates;
+  m['slave/valid_framework_messages'] = agent.counters.validFrameworkMessages;
+  m['slave/invalid_framework_messages'] = agent.counters.invalidFrameworkMessages;
+
+  let total: Resources;
+  try {
+    total = Resources.fromProto(agent.info.resources ?? []);
+  } catch {
+    total = Resources.empty();
+  }
+  const used = allocatedResources(agent);
+  for (const name of ['cpus', 'gpus', 'mem', 'disk']) {
+    const t = total.nonRevocable().scalar(name);
+    const u = used.nonRevocable().scalar(name);
+    m[`slave/${name}_total`] = t;
+    m[`slave/${name}_used`] = u;
+    m[`slave/${name}_percent`] = t > 0 ? u / t : 0;
+    const rt = total.revocable().scalar(name);
+    const ru = used.revocable().scalar(name);
+    m[`slave/${name}_revocable_total`] = rt;
+    m[`slave/${name}_revocable_used`] = ru;
+    m[`slave/${name}_revocable_percent`] = rt > 0 ? ru / rt : 0;
+  }
+  return m;
+}
+
+export function monitorStatistics(agent: Agent, containerizer: ContainerizerSeam): Msg[] {
+  const usage = usageByProcessGroup();
+  const out: Msg[] = [];
+  const now = agent.clock.now() / 1000;
+  for (const fw of agent.frameworks) {
+    for (const ex of fw.executors.values()) {
+      if (ex.phase === 'TERMINATED') continue;
+      let limits: Resources;
+      try {
+        limits = Resources.fromProto(ex.info.resources ?? []);
+        for (const t of ex.launchedTasks.values()) limits = limits.plus(Resources.fromProto(t.resources ?? []));
+      } catch {
+        limits = Resources.empty();
+      }
+      const statistics: Msg = {
+        timestamp: now,
+        cpus_limit: limits.scalar('cpus'),
+        mem_limit_bytes: Math.round(limits.scalar('mem') * 1024 * 1024),
+      };
+      const pid = containerizer.pid(ex.containerId);
+      const u = pid !== undefined ? usage.get(pid) : undefined;
+      if (u) {
+        statistics.cpus_user_time_secs = Number(u.userSecs.toFixed(2));
+        statistics.cpus_system_time_secs = Number(u.systemSecs.toFixed(2));
+        statistics.mem_rss_bytes = u.rssBytes;
+        statistics.mem_total_bytes = u.rssBytes;
+        statistics.processes = u.processes;
+        statistics.threads = u.threads;
+      }
+      out.push({
+        executor_id: ex.id,
+        executor_name: ex.info.name ?? '',
+        framework_id: fw.id,
+        source: ex.info.source ?? '',
+        statistics,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,200 @@
+// `mesos-agent`: flags -> a running agent (HTTP server, libprocess actor `slave(1)`, containerizer,
+// executor API, endpoints), registered with the master given by --master.
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import type { Clock } from '../common/clock.js';
+import { SystemClock } from '../common/clock.js';
+import { Flags, FlagsError, parseFlags, type FlagSpec } from '../common/flags.js';
+import { HttpServer } from '../common/http/server.js';
+import { logger, setLogLevel } from '../common/log.js';
+import { detectAgentResources, parseAttributes } from '../resources/index.js';
+import { Libprocess } from '../transport/libprocess.js';
+import { CommandExecutor } from '../executor/command-executor.js';
+import { Agent, type AgentConfig } from './agent.js';
+import { createContainerizer } from './containerizer/index.js';
+import { AGENT_FLAGS as FLAGS } from './flags.js';
+import { installEndpoints } from './http/endpoints.js';
+import { ExecutorApi } from './http/executor-api.js';
+import { REGISTER_RETRY_INTERVAL_MAX_MS, resolveMasterPid } from './registration.js';
+import type { FilesSeam } from './seams.js';
+import type { Msg } from './types.js';
+
+const log = logger('agent');
+
+export const AGENT_FLAGS: FlagSpec[] = FLAGS;
+export { Agent } from './agent.js';
+
+export interface AgentHandle {
+  readonly agent: Agent;
+  readonly port: number;
+  readonly url: string;
+  /** `slave(1)@ip:port` */
+  readonly pid: string;
+  /** Kills every task and executor the agent started, then closes its server. */
+  stop(): Promise<void>;
+  /** Resolves once the agent stopped (stop() or a ShutdownMessage from the master). */
+  readonly stopped: Promise<void>;
+}
+
+export interface StartAgentOptions {
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+}
+
+function firstExternalIPv4(): string | undefined {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+/** The IP others use to reach us: --advertise_ip, --ip, LIBPROCESS_IP, else loopback next to a loopback master. */
+function advertisedIp(flags: Flags, env: NodeJS.ProcessEnv, masterIp: string): string {
+  const given = flags.str('advertise_ip') ?? flags.str('ip') ?? env.LIBPROCESS_ADVERTISE_IP ?? env.LIBPROCESS_IP;
+  if (given && given !== '0.0.0.0') return given;
+  if (masterIp.startsWith('127.') || masterIp === '::1') return '127.0.0.1';
+  return firstExternalIPv4() ?? '127.0.0.1';
+}
+
+function executorBaseEnv(flags: Flags, env: NodeJS.ProcessEnv): Record<string, string> {
+  const text = flags.str('executor_environment_variables');
+  if (text !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new FlagsError(`Failed to load flag 'executor_environment_variables': ${(e as Error).message}`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new FlagsError("Failed to load flag 'executor_environment_variables': expecting a JSON object");
+    }
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+      if (typeof v !== 'string') throw new FlagsError(`Flag 'executor_environment_variables': value of '${k}' is not a string`);
+      out[k] = v;
+    }
+    return out;
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/** /files is served by src/agent/files when present. */
+async function loadFiles(server: HttpServer): Promise<FilesSeam | undefined> {
+  const path = './files/index.js';
+  try {
+    const mod = (await import(path)) as { Files?: new (...args: unknown[]) => FilesSeam & { install(s: HttpServer): void } };
+    if (!mod.Files) return undefined;
+    const files = new mod.Files();
+    files.install(server);
+    return files;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
+export async function startAgent(argv: string[], options: StartAgentOptions = {}): Promise<AgentHandle> {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? new SystemClock();
+  const flags = new Flags(parseFlags(AGENT_FLAGS, argv, env));
+  if (flags.has('logging_level')) setLogLevel(flags.str('logging_level')!);
+
+  const workDir = flags.str('work_dir')!;
+  const backoffFactor = flags.num('registration_backoff_factor')!;
+  if (backoffFactor > REGISTER_RETRY_INTERVAL_MAX_MS) {
+    throw new FlagsError(`Invalid value '${flags.parsed.raw.get('registration_backoff_factor')}' for --registration_backoff_factor: must be less than 1mins`);
+  }
+  const recover = flags.str('recover');
+  if (recover !== 'reconnect' && recover !== 'cleanup') throw new FlagsError(`Unknown option for 'recover' flag ${recover}`);
+  const masterPid = await resolveMasterPid(flags.str('master')!);
+  mkdirSync(workDir, { recursive: true });
+
+  const resources = detectAgentResources({ resources: flags.str('resources'), workDir, defaultRole: flags.str('default_role') });
+  const attributes = flags.has('attributes') ? parseAttributes(flags.str('attributes')!) : [];
+  const masterIp = masterPid.slice(masterPid.indexOf('@') + 1).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+
+  const listenIp = flags.str('ip') ?? env.LIBPROCESS_IP ?? '0.0.0.0';
+  const server = new HttpServer({ host: listenIp, port: flags.num('port')!, delegate: 'slave(1)' });
+  const ip = advertisedIp(flags, env, masterIp);
+  const lp = new Libprocess(server, { ip, port: 0, clock });
+  const boundPort = await server.listen();
+  const port = flags.num('advertise_port') ?? boundPort;
+  lp.setAddress(ip, port);
+  const actor = lp.spawn('slave(1)');
+
+  const hostname = flags.str('hostname') ?? (flags.bool('hostname_lookup') ? os.hostname() : ip);
+  const info: Msg = { hostname, port, resources: resources.toProto(), attributes };
+  if (flags.has('domain')) {
+    try {
+      info.domain = JSON.parse(flags.str('domain')!);
+    } catch (e) {
+      throw new FlagsError(`Failed to load flag 'domain': ${(e as Error).message}`);
+    }
+  }
+
+  const containerizer = createContainerizer({
+    clock,
+    workDir,
+    launcher: flags.str('launcher'),
+    isolation: flags.str('isolation'),
+  });
+  const files = await loadFiles(server);
+
+  const config: AgentConfig = {
+    workDir,
+    launcherDir: flags.str('launcher_dir')!,
+    executorRegistrationTimeoutMs: flags.num('executor_registration_timeout')!,
+    executorShutdownGracePeriodMs: flags.num('executor_shutdown_grace_period')!,
+    executorReregistrationTimeoutMs: flags.num('executor_reregistration_timeout')!,
+    recoveryTimeoutMs: flags.num('recovery_timeout')!,
+    registrationBackoffFactorMs: backoffFactor,
+    httpCommandExecutor: flags.bool('http_command_executor'),
+    switchUser: flags.bool('switch_user'),
+    maxCompletedExecutorsPerFramework: flags.num('max_completed_executors_per_framework')!,
+    executorBaseEnv: executorBaseEnv(flags, env),
+  };
+
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  const agent = new Agent({
+    clock,
+    actor,
+    masterPid,
+    info,
+    endpoint: `${ip}:${port}`,
+    config,
+    containerizer,
+    createCommandExecutor: (o) => new CommandExecutor(o),
+    files,
+    onShutdown: () => void stop(),
+  });
+  const executorApi = new ExecutorApi(agent);
+  executorApi.install(server);
+  installEndpoints(server, agent, flags.toJSON(), containerizer);
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await agent.stop();
+      executorApi.stop();
+      lp.close();
+      await server.close();
+      log.info('Agent stopped');
+      resolveStopped();
+    })();
+    return stopping;
+  };
+
+  agent.start();
+  log.info(`Agent ${actor.pid} started (work_dir ${workDir}, resources ${resources.toString()})`);
+  return {
+    agent,
+    port,
+    url: `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}`,
+    pid: actor.pid,
+    stop,
+    stopped,
+  };
+}

@@ -1,0 +1,254 @@
+// The agent against a fake master: registration, pings, a command task end to end through the
+// real command executor, acknowledgements, re-registration and kills.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, readlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAgent, type AgentHandle } from '../../src/agent/main.js';
+import { FakeMaster, commandTask, frameworkInfo } from './fake-master.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function setup(extraFlags: string[] = []): Promise<{ master: FakeMaster; agent: AgentHandle; workDir: string }> {
+  const master = await FakeMaster.start();
+  const workDir = mkdtempSync(join(tmpdir(), 'meseta-agent-'));
+  dirs.push(workDir);
+  const agent = await startAgent([
+    `--master=127.0.0.1:${master.port}`,
+    `--work_dir=${workDir}`,
+    '--port=0',
+    '--ip=127.0.0.1',
+    '--hostname=agent.test',
+    '--registration_backoff_factor=10ms',
+    '--resources=cpus:2;mem:1024;disk:2048;ports:[31000-31100]',
+    '--attributes=rack:r1;level:3',
+    '--no-switch_user',
+    ...extraFlags,
+  ]);
+  return { master, agent, workDir };
+}
+
+async function teardown(master: FakeMaster, agent: AgentHandle): Promise<void> {
+  await agent.stop();
+  await master.stop();
+}
+
+async function getJson(url: string): Promise<any> {
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+test('registers with SlaveInfo, version and capabilities; answers pings to their sender', async () => {
+  const { master, agent } = await setup();
+  try {
+    const reg = await master.waitFor('registration', () => master.messages('RegisterSlaveMessage')[0]);
+    const slave = reg.msg.slave;
+    assert.equal(slave.hostname, 'agent.test');
+    assert.equal(slave.port, agent.port);
+    assert.equal(slave.id, undefined);
+    const names = slave.resources.map((r: any) => r.name).sort();
+    assert.deepEqual(names, ['cpus', 'disk', 'mem', 'ports']);
+    assert.deepEqual(
+      slave.attributes.map((a: any) => a.name),
+      ['rack', 'level'],
+    );
+    assert.equal(reg.msg.version, '1.11.0');
+    assert.ok(reg.msg.agent_capabilities.some((c: any) => c.type === 'MULTI_ROLE'));
+    assert.equal(reg.from.id, 'slave(1)');
+    assert.equal(agent.pid, `slave(1)@127.0.0.1:${agent.port}`);
+
+    await master.waitFor('registered', () => agent.agent.registered);
+    assert.equal(agent.agent.agentId, 'M1-S0');
+
+    // Pings come from the slave observer; the pong goes back to it.
+    const observer = master.lp.spawn('slave-observer(1)');
+    let pongs = 0;
+    observer.install('mesos.internal.PongSlaveMessage', () => pongs++);
+    master.send('PingSlaveMessage', { connected: true }, observer);
+    await master.waitFor('pong', () => pongs > 0);
+
+    const state = await getJson(`${agent.url}/state`);
+    assert.equal(state.id, 'M1-S0');
+    assert.equal(state.pid, agent.pid);
+    assert.equal(state.hostname, 'agent.test');
+    assert.equal(state.resources.cpus, 2);
+    assert.equal(state.resources.mem, 1024);
+    assert.equal(state.resources.ports, '[31000-31100]');
+    assert.deepEqual(state.attributes, { rack: 'r1', level: 3 });
+    assert.deepEqual(state.frameworks, []);
+    assert.equal(state.flags.port, '0');
+
+    const same = await getJson(`${agent.url}/slave(1)/state`);
+    assert.equal(same.id, 'M1-S0');
+    const flags = await getJson(`${agent.url}/flags`);
+    assert.equal(flags.flags.executor_registration_timeout, '1mins');
+    assert.equal(flags.flags.isolation, 'posix/cpu,posix/mem');
+    const health = await fetch(`${agent.url}/health`);
+    assert.equal(health.status, 200);
+    const metrics = await getJson(`${agent.url}/metrics/snapshot`);
+    assert.equal(metrics['slave/registered'], 1);
+    assert.equal(metrics['slave/cpus_total'], 2);
+  } finally {
+    await teardown(master, agent);
+  }
+});
+
+test('retries registration with backoff until the master answers', async () => {
+  const master = await FakeMaster.start();
+  master.autoRegisterId = undefined;
+  const workDir = mkdtempSync(join(tmpdir(), 'meseta-agent-'));
+  dirs.push(workDir);
+  const agent = await startAgent([`--master=master@127.0.0.1:${master.port}`, `--work_dir=${workDir}`, '--port=0', '--ip=127.0.0.1', '--registration_backoff_factor=5ms']);
+  try {
+    await master.waitFor('three attempts', () => master.messages('RegisterSlaveMessage').length >= 3);
+    assert.equal(agent.agent.registered, false);
+    master.send('SlaveRegisteredMessage', { slave_id: { value: 'M1-S7' } });
+    await master.waitFor('registered', () => agent.agent.registered);
+    assert.equal(agent.agent.agentId, 'M1-S7');
+  } finally {
+    await teardown(master, agent);
+  }
+});
+
+test('rejects zk:// masters with a clear error', async () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'meseta-agent-'));
+  dirs.push(workDir);
+  await assert.rejects(startAgent(['--master=zk://127.0.0.1:2181/mesos', `--work_dir=${workDir}`, '--port=0']), /ZooKeeper/);
+  await assert.rejects(startAgent([`--work_dir=${workDir}`, '--port=0']), /master/);
+});
+
+test('a command task runs through the command executor; updates are in order and retried until acknowledged', async () => {
+  const { master, agent, workDir } = await setup();
+  try {
+    await master.waitFor('registered', () => agent.agent.registered);
+    master.send('RunTaskMessage', { framework: frameworkInfo(), task: commandTask('t1', 'echo hello; echo oops >&2'), pid: 'scheduler-1@127.0.0.1:1' });
+
+    const starting = await master.update('t1', 0);
+    assert.equal(starting.update.status.state, 'TASK_STARTING');
+    assert.equal(starting.pid, agent.pid);
+    assert.equal(starting.update.slave_id.value, 'M1-S0');
+    assert.equal(starting.update.framework_id.value, 'fw-1');
+    assert.equal(starting.update.executor_id.value, 't1');
+    assert.equal(starting.update.status.source, 'SOURCE_EXECUTOR');
+    assert.equal(starting.update.uuid.length, 16);
+    assert.deepEqual(starting.update.status.uuid, starting.update.uuid);
+
+    // Nothing else is sent until the head is acknowledged.
+    const state1 = await getJson(`${agent.url}/state`);
+    const fw = state1.frameworks[0];
+    assert.equal(fw.id, 'fw-1');
+    const ex = fw.executors[0];
+    assert.equal(ex.id, 't1');
+    assert.equal(ex.name, "Command Executor (Task: t1) (Command: sh -c 'echo hello; ...')");
+    assert.equal(ex.source, 't1');
+    assert.equal(ex.resources.cpus, 0.2);
+    assert.equal(ex.resources.mem, 64);
+    assert.equal(ex.directory, join(workDir, 'slaves', 'M1-S0', 'frameworks', 'fw-1', 'executors', 't1', 'runs', ex.container));
+    assert.equal(readlinkSync(join(workDir, 'slaves', 'M1-S0', 'frameworks', 'fw-1', 'executors', 't1', 'runs', 'latest')), ex.container);
+    assert.equal(master.messages('StatusUpdateMessage').length, 1);
+
+    master.acknowledge(starting);
+    const running = await master.update('t1', 1);
+    assert.equal(running.update.status.state, 'TASK_RUNNING');
+    master.acknowledge(running);
+    const finished = await master.update('t1', 2);
+    assert.equal(finished.update.status.state, 'TASK_FINISHED');
+    assert.equal(finished.update.latest_state, 'TASK_FINISHED');
+
+    assert.equal(readFileSync(join(ex.directory, 'stdout'), 'utf8'), 'hello\n');
+    assert.match(readFileSync(join(ex.directory, 'stderr'), 'utf8'), /oops/);
+
+    master.acknowledge(finished);
+    for (let i = 0; i < 100; i++) {
+      const s = await getJson(`${agent.url}/state`);
+      if (s.completed_frameworks.length === 1) {
+        const cex = s.completed_frameworks[0].completed_executors[0];
+        assert.equal(cex.id, 't1');
+        assert.equal(cex.completed_tasks[0].state, 'TASK_FINISHED');
+        assert.equal(cex.completed_tasks[0].executor_id, '');
+        assert.equal(cex.completed_tasks[0].slave_id, 'M1-S0');
+        assert.deepEqual(
+          cex.completed_tasks[0].statuses.map((x: any) => x.state),
+          ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED'],
+        );
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const final = await getJson(`${agent.url}/state`);
+    assert.equal(final.frameworks.length, 0);
+    assert.equal(final.completed_frameworks.length, 1);
+    const metrics = await getJson(`${agent.url}/metrics/snapshot`);
+    assert.equal(metrics['slave/tasks_finished'], 1);
+    assert.equal(metrics['slave/valid_status_updates'], 3);
+    // Custom executors only: no ExitedExecutorMessage for the command executor.
+    assert.equal(master.messages('ExitedExecutorMessage').length, 0);
+  } finally {
+    await teardown(master, agent);
+  }
+});
+
+test('kill of a running command task ends in TASK_KILLED', async () => {
+  const { master, agent } = await setup();
+  try {
+    await master.waitFor('registered', () => agent.agent.registered);
+    master.send('RunTaskMessage', { framework: frameworkInfo(), task: commandTask('sleepy', 'sleep 30') });
+    const starting = await master.update('sleepy', 0);
+    master.acknowledge(starting);
+    const running = await master.update('sleepy', 1);
+    assert.equal(running.update.status.state, 'TASK_RUNNING');
+    master.acknowledge(running);
+    master.send('KillTaskMessage', { framework_id: { value: 'fw-1' }, task_id: { value: 'sleepy' }, kill_policy: { grace_period: { nanoseconds: 100_000_000 } } });
+    const killed = await master.update('sleepy', 2);
+    assert.equal(killed.update.status.state, 'TASK_KILLED');
+    master.acknowledge(killed);
+  } finally {
+    await teardown(master, agent);
+  }
+});
+
+test('re-registers when the master says it is disconnected, resending unacknowledged updates', async () => {
+  const { master, agent } = await setup();
+  try {
+    await master.waitFor('registered', () => agent.agent.registered);
+    master.send('RunTaskMessage', { framework: frameworkInfo(), task: commandTask('long', 'sleep 30') });
+    const starting = await master.update('long', 0);
+    assert.equal(starting.update.status.state, 'TASK_STARTING');
+    // Leave STARTING unacknowledged; a one-way partition makes the agent re-register.
+    master.send('PingSlaveMessage', { connected: false });
+    const rereg = await master.waitFor('re-registration', () => master.messages('ReregisterSlaveMessage')[0]);
+    assert.equal(rereg.msg.slave.id.value, 'M1-S0');
+    const tasks = rereg.msg.tasks;
+    assert.equal(tasks.length, 1);
+    assert.equal(tasks[0].task_id.value, 'long');
+    assert.equal(tasks[0].framework_id.value, 'fw-1');
+    assert.equal(rereg.msg.frameworks[0].id.value, 'fw-1');
+    // Command executors are not reported as executors.
+    assert.equal((rereg.msg.executor_infos ?? []).length, 0);
+    // The unacknowledged head goes out again after re-registration.
+    const resent = await master.waitFor('resend', () =>
+      master.messages('StatusUpdateMessage').find((r, i) => i > 0 && Buffer.from(r.msg.update.uuid).equals(Buffer.from(starting.update.uuid))),
+    );
+    assert.equal(resent.msg.update.status.state, 'TASK_STARTING');
+  } finally {
+    await teardown(master, agent);
+  }
+});
+
+test('ShutdownMessage from the master stops the agent and its tasks', async () => {
+  const { master, agent } = await setup();
+  try {
+    await master.waitFor('registered', () => agent.agent.registered);
+    master.send('RunTaskMessage', { framework: frameworkInfo(), task: commandTask('victim', 'sleep 30') });
+    await master.update('victim', 0);
+    master.send('ShutdownMessage', { message: 'bye' });
+    await agent.stopped;
+  } finally {
+    await teardown(master, agent);
+  }
+});
