@@ -1,5 +1,6 @@
 // The `--resources` flag (RES-03): a JSON array of Resource messages, else `name(role):value;...`.
-import { type Entry, entryFromProto, makeEntry } from './entry.js';
+import { type Entry, makeEntry } from './entry.js';
+import { entryFromProto } from './proto.js';
 import { ResourcesError, parseValue, toMilli } from './values.js';
 import { validateRole } from './roles.js';
 

@@ -1,9 +1,7 @@
 // The immutable Resources value type (RES-10). Entries are kept merged wherever Mesos would merge
 // them, so accessors are simple scans over a short array.
-import {
-  type Entry, type Msg, addEntry, subtractEntry, containsEntry, entryFromProto,
-  postProto, cachedPostProto, preProto, withIdentity,
-} from './entry.js';
+import { type Entry, type Msg, addEntry, subtractEntry, containsEntry, withIdentity } from './entry.js';
+import { entryFromProto, postProto, cachedPostProto, preProto } from './proto.js';
 import { parseResourceEntries } from './parse.js';
 import { entryToString, legacyJson } from './format.js';
 import { ResourcesError, fromMilli, rangesUnion, rangesSize, setUnion, type Range } from './values.js';
