@@ -1,0 +1,41 @@
+// The master's HTTP endpoints. The server's delegate is `master`, so `/master/x` reaches `/x`.
+import type { ServerResponse } from 'node:http';
+import { type HttpRequest, type HttpServer, sendJson, sendText } from '../../common/http/server.js';
+import { MESOS_VERSION } from '../constants.js';
+import type { Master } from '../master.js';
+import { BUILD } from './build.js';
+import { metricsSnapshot } from './metrics.js';
+import { schedulerHandler } from './scheduler.js';
+import { frameworksJson, parseTasksQuery, slavesJson, stateJson, stateSummaryJson, tasksJson } from './state.js';
+
+type Get = (req: HttpRequest, res: ServerResponse) => void;
+
+export function installMasterRoutes(server: HttpServer, master: Master): void {
+  const get = (path: string, fn: Get) => server.route(path, fn, ['GET', 'HEAD']);
+  const scheduler = schedulerHandler(master);
+  server.route('/api/v1/scheduler', scheduler);
+
+  get('/state', (req, res) => sendJson(res, 200, stateJson(master), req));
+  get('/state-summary', (req, res) => sendJson(res, 200, stateSummaryJson(master), req));
+  get('/frameworks', (req, res) => sendJson(res, 200, frameworksJson(master, req.query.get('framework_id') ?? undefined), req));
+  get('/slaves', (req, res) => sendJson(res, 200, slavesJson(master, req.query.get('slave_id') ?? undefined), req));
+  get('/tasks', (req, res) => {
+    const q = parseTasksQuery(req.query);
+    if (typeof q === 'string') return sendText(res, 400, q);
+    sendJson(res, 200, tasksJson(master, q), req);
+  });
+  get('/flags', (req, res) => sendJson(res, 200, { flags: master.flagValues }, req));
+  get('/version', (req, res) =>
+    sendJson(res, 200, { version: MESOS_VERSION, build_date: BUILD.date, build_time: BUILD.time, build_user: BUILD.user }, req),
+  );
+  get('/health', (_req, res) => {
+    res.writeHead(200, { 'Content-Length': 0 });
+    res.end();
+  });
+  get('/redirect', (_req, res) => {
+    const address = master.info.address ?? {};
+    res.writeHead(307, { Location: `//${address.hostname ?? master.info.hostname}:${master.info.port}`, 'Content-Length': 0 });
+    res.end();
+  });
+  get('/metrics/snapshot', (req, res) => sendJson(res, 200, metricsSnapshot(master), req));
+}

@@ -1,0 +1,1198 @@
+// The Meseta master: owns frameworks, agents, tasks and offers; the allocator decides, the master acts.
+// HTTP (scheduler API, endpoints) and libprocess (agents) feed it through the methods below.
+import type { Clock, TimerHandle } from '../common/clock.js';
+import { agentIdFor, frameworkIdFor, offerIdFor } from '../common/ids.js';
+import { logger } from '../common/log.js';
+import { Resources } from '../resources/index.js';
+import type { Allocator, Msg } from './allocator/allocator.js';
+import { DEFAULT_REFUSE_SECONDS, HEARTBEAT_INTERVAL_MS, HTTP_FRAMEWORK_PID, MAX_REFUSE_SECONDS } from './constants.js';
+import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, frameworkRoles, pidAddress } from './records.js';
+import { reconcileExplicit, reconcileImplicit, type ReconcileView } from './reconciliation.js';
+import { isTerminalState, masterStatus } from './task-states.js';
+import {
+  allocatedResources, validateFrameworkInfo, validateFrameworkUpdate, validateOffers, validateTask,
+} from './tasks/validation.js';
+
+const log = logger('master');
+
+/** Message names of the agent protocol (WIRE-03). */
+export const MSG = {
+  registerSlave: 'mesos.internal.RegisterSlaveMessage',
+  reregisterSlave: 'mesos.internal.ReregisterSlaveMessage',
+  unregisterSlave: 'mesos.internal.UnregisterSlaveMessage',
+  slaveRegistered: 'mesos.internal.SlaveRegisteredMessage',
+  slaveReregistered: 'mesos.internal.SlaveReregisteredMessage',
+  statusUpdate: 'mesos.internal.StatusUpdateMessage',
+  statusUpdateAck: 'mesos.internal.StatusUpdateAcknowledgementMessage',
+  exitedExecutor: 'mesos.internal.ExitedExecutorMessage',
+  executorToFramework: 'mesos.internal.ExecutorToFrameworkMessage',
+  frameworkToExecutor: 'mesos.internal.FrameworkToExecutorMessage',
+  runTask: 'mesos.internal.RunTaskMessage',
+  runTaskGroup: 'mesos.internal.RunTaskGroupMessage',
+  killTask: 'mesos.internal.KillTaskMessage',
+  shutdownFramework: 'mesos.internal.ShutdownFrameworkMessage',
+  shutdownExecutor: 'mesos.internal.ShutdownExecutorMessage',
+  updateFramework: 'mesos.internal.UpdateFrameworkMessage',
+  shutdown: 'mesos.internal.ShutdownMessage',
+  ping: 'mesos.internal.PingSlaveMessage',
+  pong: 'mesos.internal.PongSlaveMessage',
+  updateSlave: 'mesos.internal.UpdateSlaveMessage',
+} as const;
+
+/** A `slave-observer(N)` actor pinging one agent. */
+export interface ObserverActor {
+  readonly pid: string;
+  send(to: string, name: string, msg: Msg): void;
+  stop(): void;
+}
+
+/** What the master needs from libprocess. */
+export interface MasterTransport {
+  send(to: string, name: string, msg: Msg): void;
+  link(to: string): void;
+  spawnObserver(onPong: (from: string) => void): ObserverActor;
+}
+
+export interface MasterSettings {
+  agentPingTimeoutMs: number;
+  maxAgentPingTimeouts: number;
+  offerTimeoutMs?: number;
+  maxCompletedFrameworks: number;
+  maxCompletedTasksPerFramework: number;
+  maxUnreachableTasksPerFramework: number;
+  rolesWhitelist?: Set<string>;
+}
+
+export interface MasterOptions {
+  id: string;
+  info: Msg;
+  clock: Clock;
+  allocator: Allocator;
+  transport: MasterTransport;
+  settings: MasterSettings;
+  /** Flag values as /flags reports them. */
+  flags: Record<string, string>;
+}
+
+interface AgentObserver {
+  actor: ObserverActor;
+  timer?: TimerHandle;
+  pinged: boolean;
+  timeouts: number;
+}
+
+/** Terminal states counted by `master/tasks_<state>` counters. */
+const COUNTED_STATES = new Set([
+  'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR',
+]);
+
+export class Master {
+  readonly id: string;
+  readonly info: Msg;
+  readonly startTime: number;
+  readonly electedTime: number;
+  readonly clock: Clock;
+  readonly settings: MasterSettings;
+  readonly flagValues: Record<string, string>;
+
+  private readonly allocator: Allocator;
+  private readonly transport: MasterTransport;
+  private readonly frameworksById = new Map<string, Framework>();
+  private readonly completed: Framework[] = [];
+  private readonly agentsById = new Map<string, Agent>();
+  private readonly agentsByPid = new Map<string, Agent>();
+  private readonly unreachable = new Map<string, { time: number; info: Msg }>();
+  private readonly gone = new Map<string, number>();
+  private readonly offersById = new Map<string, OfferRecord>();
+  private readonly observers = new Map<string, AgentObserver>();
+  private nextFrameworkId = 0;
+  private nextAgentId = 0;
+  private nextOfferId = 0;
+  private stopped = false;
+  readonly counters = new Map<string, number>();
+
+  constructor(opts: MasterOptions) {
+    this.id = opts.id;
+    this.info = opts.info;
+    this.clock = opts.clock;
+    this.allocator = opts.allocator;
+    this.transport = opts.transport;
+    this.settings = opts.settings;
+    this.flagValues = opts.flags;
+    this.startTime = this.clock.now();
+    this.electedTime = this.startTime;
+  }
+
+  // ---------------------------------------------------------------- views
+
+  get frameworks(): Iterable<Framework> {
+    return this.frameworksById.values();
+  }
+  get completedFrameworks(): readonly Framework[] {
+    return this.completed;
+  }
+  get agents(): Iterable<Agent> {
+    return this.agentsById.values();
+  }
+  get unreachableAgents(): ReadonlyMap<string, { time: number; info: Msg }> {
+    return this.unreachable;
+  }
+  get offers(): Iterable<OfferRecord> {
+    return this.offersById.values();
+  }
+  framework(id: string | undefined): Framework | undefined {
+    return id === undefined ? undefined : this.frameworksById.get(id);
+  }
+  agent(id: string | undefined): Agent | undefined {
+    return id === undefined ? undefined : this.agentsById.get(id);
+  }
+  offer(id: string): OfferRecord | undefined {
+    return this.offersById.get(id);
+  }
+  /** The allocator's own metrics, when it publishes any. */
+  allocatorMetrics(): Record<string, number> {
+    const fn = (this.allocator as unknown as { metrics?: () => Record<string, number> }).metrics;
+    return typeof fn === 'function' ? fn.call(this.allocator) : {};
+  }
+
+  private nowSeconds(): number {
+    return this.clock.now() / 1000;
+  }
+
+  inc(name: string, by = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+  }
+
+  private countTaskState(status: Msg): void {
+    const state = String(status.state);
+    if (COUNTED_STATES.has(state)) this.inc(`master/tasks_${state.slice(5).toLowerCase()}`);
+    const source = String(status.source ?? 'SOURCE_MASTER').slice(7).toLowerCase();
+    const reason = status.reason ? String(status.reason).toLowerCase() : undefined;
+    if (isTerminalState(state) && reason) {
+      this.inc(`master/${state.toLowerCase()}/source_${source}/${reason}`);
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const fw of this.frameworksById.values()) {
+      this.clock.clearInterval(fw.heartbeatTimer);
+      this.clock.clearTimeout(fw.failoverTimer);
+      const sink = fw.connection;
+      fw.connection = undefined;
+      fw.connected = false;
+      sink?.close();
+    }
+    for (const o of this.offersById.values()) this.clock.clearTimeout(o.timer);
+    for (const obs of this.observers.values()) {
+      this.clock.clearTimeout(obs.timer);
+      obs.actor.stop();
+    }
+    this.observers.clear();
+    this.allocator.close();
+  }
+
+  // ---------------------------------------------------------------- frameworks
+
+  /** SUBSCRIBE on an open stream: answers SUBSCRIBED or ERROR (then closes) on `sink`. */
+  subscribe(sink: EventSink, subscribe: Msg): void {
+    const info: Msg = subscribe.framework_info ?? {};
+    const suppressed: string[] = [...((subscribe.suppressed_roles ?? []) as string[])];
+    const fail = (message: string) => {
+      sink.send({ type: 'ERROR', error: { message } });
+      sink.close();
+    };
+    const err = validateFrameworkInfo(info, suppressed, this.settings.rolesWhitelist);
+    if (err) return fail(err);
+    const requestedId: string | undefined = info.id?.value;
+    if (requestedId !== undefined && this.completed.some((f) => f.id === requestedId)) return fail('Framework has been removed');
+
+    const existing = requestedId !== undefined ? this.frameworksById.get(requestedId) : undefined;
+    if (!existing) {
+      const id = requestedId ?? frameworkIdFor(this.id, this.nextFrameworkId++);
+      const fw = new Framework(id, info, this.clock.now());
+      fw.suppressedRoles = new Set(suppressed);
+      this.frameworksById.set(id, fw);
+      this.attach(fw, sink);
+      fw.active = true;
+      this.allocator.addFramework(id, fw.info, new Map(fw.usedByAgent), true, suppressed);
+      log.info(`Framework ${id} (${fw.name}) subscribed`);
+      return;
+    }
+
+    // Re-subscription (failover) of a framework the master knows.
+    const fw = existing;
+    const updateErr = validateFrameworkUpdate(fw.info, { ...info, user: fw.info.user, checkpoint: fw.info.checkpoint });
+    if (updateErr) return fail(updateErr);
+    const old = fw.connection;
+    if (old && old !== sink) {
+      fw.connection = undefined;
+      old.send({ type: 'ERROR', error: { message: 'Framework failed over' } });
+      old.close();
+    }
+    this.clock.clearTimeout(fw.failoverTimer);
+    fw.failoverTimer = undefined;
+    this.applyFrameworkInfo(fw, { ...info, user: fw.info.user, checkpoint: fw.info.checkpoint }, suppressed);
+    fw.reregisteredTime = this.clock.now();
+    fw.unregisteredTime = undefined;
+    const wasRecovered = fw.recovered;
+    fw.recovered = false;
+    this.attach(fw, sink);
+    for (const offerId of [...fw.offers]) this.rescindOffer(offerId, true);
+    if (wasRecovered) {
+      this.allocator.addFramework(fw.id, fw.info, new Map(fw.usedByAgent), true, suppressed);
+    } else if (!fw.active) {
+      this.allocator.activateFramework(fw.id);
+    }
+    fw.active = true;
+    log.info(`Framework ${fw.id} (${fw.name}) re-subscribed`);
+  }
+
+  private attach(fw: Framework, sink: EventSink): void {
+    fw.connection = sink;
+    fw.connected = true;
+    sink.send({
+      type: 'SUBSCRIBED',
+      subscribed: { framework_id: { value: fw.id }, heartbeat_interval_seconds: HEARTBEAT_INTERVAL_MS / 1000, master_info: this.info },
+    });
+    this.clock.clearInterval(fw.heartbeatTimer);
+    const heartbeat = () => fw.send({ type: 'HEARTBEAT' });
+    heartbeat();
+    fw.heartbeatTimer = this.clock.setInterval(heartbeat, HEARTBEAT_INTERVAL_MS);
+  }
+
+  /** Updates a framework's info and suppressed roles, telling the allocator and the agents. */
+  private applyFrameworkInfo(fw: Framework, info: Msg, suppressed: string[]): void {
+    const oldRoles = new Set(fw.roles());
+    fw.info = { ...info, id: { value: fw.id } };
+    const newRoles = new Set(fw.roles());
+    const oldSuppressed = fw.suppressedRoles;
+    fw.suppressedRoles = new Set(suppressed);
+    // Offers to roles the framework left are no longer valid.
+    for (const offerId of [...fw.offers]) {
+      const o = this.offersById.get(offerId);
+      if (o && !newRoles.has(o.role)) this.rescindOffer(offerId, true);
+    }
+    if (!fw.recovered) this.allocator.updateFramework(fw.id, fw.info, suppressed);
+    const unsuppressed = [...oldSuppressed].filter((r) => !fw.suppressedRoles.has(r) && newRoles.has(r));
+    const added = [...newRoles].filter((r) => !oldRoles.has(r) && !fw.suppressedRoles.has(r));
+    if (!fw.recovered && (unsuppressed.length > 0 || added.length > 0)) this.allocator.reviveOffers(fw.id, [...unsuppressed, ...added]);
+    for (const agent of this.agentsById.values()) {
+      if (agent.connected && (agent.tasks.has(fw.id) || agent.executors.has(fw.id))) {
+        this.transport.send(agent.pid, MSG.updateFramework, { framework_id: { value: fw.id }, pid: '', framework_info: fw.info });
+      }
+    }
+  }
+
+  /** UPDATE_FRAMEWORK (SCH-26): returns an error message for a 400, or undefined. */
+  updateFramework(fw: Framework, update: Msg): string | undefined {
+    const info: Msg = update.framework_info ?? {};
+    const suppressed: string[] = [...((update.suppressed_roles ?? []) as string[])];
+    const err = validateFrameworkInfo(info, suppressed, this.settings.rolesWhitelist) ?? validateFrameworkUpdate(fw.info, info);
+    if (err) return err;
+    this.applyFrameworkInfo(fw, info, suppressed);
+    return undefined;
+  }
+
+  /** The SUBSCRIBE stream of `fw` closed (client went away). */
+  streamClosed(fw: Framework, sink: EventSink): void {
+    if (fw.connection !== sink || this.stopped) return;
+    fw.connection = undefined;
+    fw.connected = false;
+    this.clock.clearInterval(fw.heartbeatTimer);
+    fw.heartbeatTimer = undefined;
+    fw.unregisteredTime = this.clock.now();
+    this.deactivate(fw);
+    const timeoutSecs = Number(fw.info.failover_timeout ?? 0);
+    log.info(`Framework ${fw.id} disconnected; failover timeout ${timeoutSecs}s`);
+    if (!(timeoutSecs > 0)) {
+      this.removeFramework(fw);
+      return;
+    }
+    fw.failoverTimer = this.clock.setTimeout(() => {
+      fw.failoverTimer = undefined;
+      if (!fw.connected && this.frameworksById.get(fw.id) === fw) {
+        log.info(`Framework ${fw.id} failover timeout expired`);
+        this.removeFramework(fw);
+      }
+    }, Math.min(timeoutSecs * 1000, 2 ** 31 - 1));
+  }
+
+  private deactivate(fw: Framework): void {
+    if (fw.active) {
+      fw.active = false;
+      this.allocator.deactivateFramework(fw.id);
+    }
+    for (const offerId of [...fw.offers]) this.rescindOffer(offerId, false);
+  }
+
+  /** TEARDOWN, failover timeout: kill everything of the framework and forget it. */
+  removeFramework(fw: Framework): void {
+    if (this.frameworksById.get(fw.id) !== fw) return;
+    log.info(`Removing framework ${fw.id} (${fw.name})`);
+    this.clock.clearTimeout(fw.failoverTimer);
+    this.clock.clearInterval(fw.heartbeatTimer);
+    this.deactivate(fw);
+    for (const agent of this.agentsById.values()) {
+      if (agent.connected) this.transport.send(agent.pid, MSG.shutdownFramework, { framework_id: { value: fw.id } });
+    }
+    for (const task of [...fw.tasks.values()]) {
+      if (!isTerminalState(task.state)) {
+        const status = masterStatus({
+          taskId: task.id, state: 'TASK_KILLED', reason: 'REASON_FRAMEWORK_REMOVED', message: `Framework ${fw.id} removed`,
+          agentId: task.agentId, executorId: task.executorId, nowSeconds: this.nowSeconds(),
+        });
+        this.updateTask(task, status, undefined);
+      }
+      this.removeTask(task);
+    }
+    for (const [agentId, execs] of [...fw.executors]) {
+      for (const execId of [...execs.keys()]) this.removeExecutor(fw.id, agentId, execId);
+    }
+    fw.unreachableTasks.clear();
+    this.allocator.removeFramework(fw.id);
+    this.frameworksById.delete(fw.id);
+    fw.active = false;
+    fw.unregisteredTime ??= this.clock.now();
+    const sink = fw.connection;
+    fw.connection = undefined;
+    fw.connected = false;
+    sink?.close();
+    this.completed.push(fw);
+    while (this.completed.length > this.settings.maxCompletedFrameworks) this.completed.shift();
+  }
+
+  // ---------------------------------------------------------------- offers
+
+  /** The allocator's offer callback: one OFFERS event per framework per allocation. */
+  onAllocation(frameworkId: string, byRole: Map<string, Map<string, Resources>>): void {
+    if (this.stopped) return;
+    const fw = this.frameworksById.get(frameworkId);
+    const offers: Msg[] = [];
+    for (const [role, byAgent] of byRole) {
+      for (const [agentId, resources] of byAgent) {
+        const agent = this.agentsById.get(agentId);
+        if (!fw || !fw.active || !fw.connected || !agent || !agent.active || !agent.connected) {
+          this.allocator.recoverResources(frameworkId, agentId, resources);
+          continue;
+        }
+        offers.push(this.createOffer(fw, agent, role, resources.allocate(role)).message);
+      }
+    }
+    if (fw && offers.length > 0) fw.send({ type: 'OFFERS', offers: { offers } });
+  }
+
+  private createOffer(fw: Framework, agent: Agent, role: string, resources: Resources): OfferRecord {
+    const id = offerIdFor(this.id, this.nextOfferId++);
+    const addr = pidAddress(agent.pid);
+    const message: Msg = {
+      id: { value: id },
+      framework_id: { value: fw.id },
+      agent_id: { value: agent.id },
+      hostname: agent.hostname,
+      url: { scheme: 'http', address: { hostname: agent.hostname, ip: addr.ip, port: addr.port }, path: `/${addr.id}` },
+      resources: resources.toProto({ refinement: fw.hasCapability('RESERVATION_REFINEMENT') }),
+      attributes: agent.info.attributes ?? [],
+      executor_ids: [...(agent.executors.get(fw.id)?.keys() ?? [])].map((value) => ({ value })),
+      allocation_info: { role },
+    };
+    if (agent.info.domain) message.domain = agent.info.domain;
+    const offer: OfferRecord = { id, frameworkId: fw.id, agentId: agent.id, role, resources, message };
+    if (this.settings.offerTimeoutMs !== undefined) {
+      offer.timer = this.clock.setTimeout(() => this.rescindOffer(id, true), this.settings.offerTimeoutMs);
+    }
+    this.offersById.set(id, offer);
+    fw.offers.add(id);
+    agent.offers.add(id);
+    return offer;
+  }
+
+  /** Removes an offer without returning its resources (they are being used or recovered by the caller). */
+  private removeOffer(offer: OfferRecord): void {
+    this.clock.clearTimeout(offer.timer);
+    this.offersById.delete(offer.id);
+    this.frameworksById.get(offer.frameworkId)?.offers.delete(offer.id);
+    this.agentsById.get(offer.agentId)?.offers.delete(offer.id);
+  }
+
+  /** Takes an offer back: resources return to the allocator (no filter), the framework may be told. */
+  private rescindOffer(offerId: string, notify: boolean): void {
+    const offer = this.offersById.get(offerId);
+    if (!offer) return;
+    this.removeOffer(offer);
+    this.allocator.recoverResources(offer.frameworkId, offer.agentId, offer.resources);
+    if (notify) this.frameworksById.get(offer.frameworkId)?.send({ type: 'RESCIND', rescind: { offer_id: { value: offerId } } });
+  }
+
+  /** The allocator's rescind hook: take back a framework's offers on one agent. */
+  rescindOffersOn(frameworkId: string, agentId: string): void {
+    const fw = this.frameworksById.get(frameworkId);
+    if (!fw) return;
+    for (const id of [...fw.offers]) {
+      if (this.offersById.get(id)?.agentId === agentId) this.rescindOffer(id, true);
+    }
+  }
+
+  // ---------------------------------------------------------------- scheduler calls
+
+  teardown(fw: Framework): void {
+    this.inc('master/messages_unregister_framework');
+    this.removeFramework(fw);
+  }
+
+  accept(fw: Framework, accept: Msg): void {
+    this.inc('master/messages_accept');
+    const offerIds: string[] = ((accept.offer_ids ?? []) as Msg[]).map((o) => String(o.value));
+    const operations: Msg[] = accept.operations ?? [];
+    const refuse = refuseSeconds(accept.filters);
+    const error = validateOffers(this, fw, offerIds);
+
+    // Every offer of this framework named in the call is used up, valid call or not.
+    let offered = Resources.empty();
+    let agentId: string | undefined;
+    let role: string | undefined;
+    for (const id of new Set(offerIds)) {
+      const offer = this.offersById.get(id);
+      if (!offer || offer.frameworkId !== fw.id) continue;
+      if (agentId !== undefined && (offer.agentId !== agentId || offer.role !== role)) {
+        this.removeOffer(offer);
+        this.allocator.recoverResources(fw.id, offer.agentId, offer.resources);
+        continue;
+      }
+      agentId = offer.agentId;
+      role = offer.role;
+      offered = offered.plus(offer.resources);
+      this.removeOffer(offer);
+    }
+
+    if (error !== undefined) {
+      log.warn(`ACCEPT of framework ${fw.id} has invalid offers: ${error}`);
+      if (agentId !== undefined && !offered.isEmpty()) this.allocator.recoverResources(fw.id, agentId, offered);
+      for (const op of operations) {
+        const tasks: Msg[] = op.type === 'LAUNCH' ? op.launch?.task_infos ?? [] : op.type === 'LAUNCH_GROUP' ? op.launch_group?.task_group?.tasks ?? [] : [];
+        for (const task of tasks) {
+          const status = masterStatus({
+            taskId: String(task.task_id?.value ?? ''),
+            state: fw.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST',
+            reason: 'REASON_INVALID_OFFERS',
+            message: `Task launched with invalid offers: ${error}`,
+            agentId: task.agent_id?.value,
+            nowSeconds: this.nowSeconds(),
+          });
+          this.countTaskState(status);
+          this.forwardStatus(fw, status);
+        }
+      }
+      return;
+    }
+
+    const agent = this.agentsById.get(agentId!)!;
+    let available = offered;
+    for (const op of operations) {
+      switch (op.type) {
+        case 'LAUNCH':
+          this.inc('master/messages_launch_tasks');
+          available = this.launchTasks(fw, agent, role!, available, op.launch?.task_infos ?? []);
+          break;
+        case 'LAUNCH_GROUP':
+          available = this.launchGroup(fw, agent, role!, available, op.launch_group ?? {});
+          break;
+        default:
+          log.warn(`Framework ${fw.id}: operation ${op.type} is not supported; ignoring it`);
+      }
+    }
+    if (!available.isEmpty()) this.allocator.recoverResources(fw.id, agent.id, available, refuse);
+  }
+
+  private rejectTask(fw: Framework, task: Msg, agentId: string | undefined, message: string, reason = 'REASON_TASK_INVALID'): void {
+    const status = masterStatus({
+      taskId: String(task.task_id?.value ?? ''), state: 'TASK_ERROR', reason, message, agentId, nowSeconds: this.nowSeconds(),
+    });
+    this.countTaskState(status);
+    this.forwardStatus(fw, status);
+  }
+
+  private launchTasks(fw: Framework, agent: Agent, role: string, available: Resources, tasks: Msg[]): Resources {
+    const pendingExecutors = new Map<string, Msg>();
+    for (const task of tasks) {
+      const check = validateTask(task, fw, agent, available, role, pendingExecutors);
+      if (typeof check === 'string') {
+        log.warn(`Framework ${fw.id}: invalid task ${task.task_id?.value}: ${check}`);
+        this.rejectTask(fw, task, agent.id, check);
+        continue;
+      }
+      available = available.minus(check.consumed);
+      let executorInfo: Msg | undefined;
+      if (task.executor) {
+        const exec: Msg = {
+          ...task.executor,
+          framework_id: { value: fw.id },
+          resources: check.executorResources.toProto({ refinement: true }),
+        };
+        executorInfo = exec;
+        if (check.newExecutor) this.addExecutor(fw, agent, exec, check.executorResources);
+      }
+      const launched: Msg = { ...task, resources: check.taskResources.toProto({ refinement: true }) };
+      if (executorInfo) launched.executor = executorInfo;
+      this.addTask(fw, agent, launched, check.taskResources, role);
+      this.transport.send(agent.pid, MSG.runTask, {
+        framework_id: { value: fw.id },
+        framework: fw.info,
+        task: launched,
+        pid: HTTP_FRAMEWORK_PID,
+        launch_executor: task.executor ? check.newExecutor : true,
+      });
+    }
+    return available;
+  }
+
+  private launchGroup(fw: Framework, agent: Agent, role: string, available: Resources, group: Msg): Resources {
+    const tasks: Msg[] = group.task_group?.tasks ?? [];
+    const executor: Msg | undefined = group.executor;
+    const fail = (message: string) => {
+      for (const t of tasks) this.rejectTask(fw, t, agent.id, message, 'REASON_TASK_GROUP_INVALID');
+      return available;
+    };
+    if (!executor) return fail("'LaunchGroup.executor' must be set");
+    if (tasks.length === 0) return fail('Task group must not be empty');
+    if (executor.command !== undefined && executor.type === 'DEFAULT') return fail("'ExecutorInfo.command' must not be set for 'DEFAULT' executor");
+    let remaining = available;
+    const pending = new Map<string, Msg>();
+    const checks: Array<{ task: Msg; check: Exclude<ReturnType<typeof validateTask>, string> }> = [];
+    for (const t of tasks) {
+      if (t.executor !== undefined) return fail(`Task '${t.task_id?.value}' should not have 'TaskInfo.executor' set`);
+      const withExec = { ...t, executor, command: undefined };
+      const check = validateTask({ ...withExec }, fw, agent, remaining, role, pending);
+      if (typeof check === 'string') return fail(check);
+      if (checks.some((c) => c.task.task_id?.value === t.task_id?.value)) return fail(`Task has duplicate ID: ${t.task_id?.value}`);
+      if (check.newExecutor) pending.set(String(executor.executor_id?.value), { ...executor, framework_id: { value: fw.id } });
+      remaining = remaining.minus(check.consumed);
+      checks.push({ task: t, check });
+    }
+    const newExecutor = !agent.hasExecutor(fw.id, String(executor.executor_id?.value));
+    const execResources = allocatedResources(executor.resources, role);
+    const executorInfo: Msg = { ...executor, framework_id: { value: fw.id }, resources: execResources.toProto({ refinement: true }) };
+    if (newExecutor) this.addExecutor(fw, agent, executorInfo, execResources);
+    const launched: Msg[] = [];
+    for (const { task, check } of checks) {
+      const t: Msg = { ...task, resources: check.taskResources.toProto({ refinement: true }) };
+      this.addTask(fw, agent, { ...t, executor: executorInfo }, check.taskResources, role);
+      launched.push(t);
+    }
+    this.transport.send(agent.pid, MSG.runTaskGroup, {
+      framework: fw.info,
+      executor: executorInfo,
+      task_group: { tasks: launched },
+      launch_executor: newExecutor,
+    });
+    return remaining;
+  }
+
+  decline(fw: Framework, decline: Msg): void {
+    this.inc('master/messages_decline_offers');
+    const refuse = refuseSeconds(decline.filters);
+    for (const o of (decline.offer_ids ?? []) as Msg[]) {
+      const offer = this.offersById.get(String(o.value));
+      if (!offer || offer.frameworkId !== fw.id) {
+        log.warn(`Framework ${fw.id}: ignoring decline of unknown offer ${o.value}`);
+        continue;
+      }
+      this.removeOffer(offer);
+      this.allocator.recoverResources(fw.id, offer.agentId, offer.resources, refuse);
+    }
+  }
+
+  revive(fw: Framework, revive: Msg | undefined): void {
+    this.inc('master/messages_revive_offers');
+    const roles = this.callRoles(fw, revive?.roles);
+    for (const r of roles) fw.suppressedRoles.delete(r);
+    this.allocator.reviveOffers(fw.id, roles);
+  }
+
+  suppress(fw: Framework, suppress: Msg | undefined): void {
+    this.inc('master/messages_suppress_offers');
+    const roles = this.callRoles(fw, suppress?.roles);
+    for (const r of roles) fw.suppressedRoles.add(r);
+    this.allocator.suppressOffers(fw.id, roles);
+  }
+
+  private callRoles(fw: Framework, roles: string[] | undefined): string[] {
+    const mine = fw.roles();
+    if (!roles || roles.length === 0) return mine;
+    return roles.filter((r) => mine.includes(r));
+  }
+
+  kill(fw: Framework, kill: Msg): void {
+    this.inc('master/messages_kill_task');
+    const taskId = String(kill.task_id?.value ?? '');
+    const agentId: string | undefined = kill.agent_id?.value;
+    const task = fw.tasks.get(taskId);
+    if (!task) {
+      log.warn(`Cannot kill task ${taskId} of framework ${fw.id}: unknown; reconciling`);
+      const req: Msg = { task_id: { value: taskId } };
+      if (agentId !== undefined) req.agent_id = { value: agentId };
+      this.reconcile(fw, { tasks: [req] }, false);
+      return;
+    }
+    if (agentId !== undefined && agentId !== task.agentId) {
+      log.warn(`Cannot kill task ${taskId} of framework ${fw.id}: it runs on agent ${task.agentId}, not ${agentId}`);
+      return;
+    }
+    const agent = this.agentsById.get(task.agentId);
+    if (!agent) return;
+    let killed = agent.killedTasks.get(fw.id);
+    if (!killed) agent.killedTasks.set(fw.id, (killed = new Set()));
+    killed.add(taskId);
+    if (agent.connected) {
+      const message: Msg = { framework_id: { value: fw.id }, task_id: { value: taskId } };
+      if (kill.kill_policy) message.kill_policy = kill.kill_policy;
+      this.transport.send(agent.pid, MSG.killTask, message);
+    } else {
+      log.warn(`Agent ${agent.id} is disconnected; the kill of task ${taskId} is re-sent when it re-registers`);
+    }
+  }
+
+  shutdownExecutor(fw: Framework, shutdown: Msg): void {
+    const agent = this.agentsById.get(shutdown.agent_id?.value);
+    if (!agent || !agent.connected) {
+      log.warn(`Cannot shut down executor ${shutdown.executor_id?.value} of framework ${fw.id}: agent ${shutdown.agent_id?.value} is not connected`);
+      return;
+    }
+    this.transport.send(agent.pid, MSG.shutdownExecutor, { executor_id: shutdown.executor_id, framework_id: { value: fw.id } });
+  }
+
+  acknowledge(fw: Framework, ack: Msg): void {
+    this.inc('master/messages_status_update_acknowledgement');
+    const agentId = String(ack.agent_id?.value ?? '');
+    const taskId = String(ack.task_id?.value ?? '');
+    const uuid: Buffer = Buffer.from(ack.uuid ?? []);
+    const agent = this.agentsById.get(agentId);
+    if (!agent || !agent.connected) {
+      log.warn(`Cannot forward acknowledgement for task ${taskId} of framework ${fw.id}: agent ${agentId} is ${agent ? 'disconnected' : 'not registered'}`);
+      this.inc('master/invalid_status_update_acknowledgements');
+      return;
+    }
+    const task = agent.task(fw.id, taskId);
+    if (task && isTerminalState(task.statusUpdateState) && task.statusUpdateUuid && task.statusUpdateUuid.equals(uuid)) {
+      this.removeTask(task);
+    }
+    this.transport.send(agent.pid, MSG.statusUpdateAck, {
+      slave_id: { value: agentId }, framework_id: { value: fw.id }, task_id: { value: taskId }, uuid,
+    });
+    this.inc('master/valid_status_update_acknowledgements');
+  }
+
+  /** RECONCILE; `count` is false for the reconciliation a KILL of an unknown task triggers. */
+  reconcile(fw: Framework, reconcile: Msg | undefined, count = true): void {
+    if (count) this.inc('master/messages_reconcile_tasks');
+    const requests: Msg[] = reconcile?.tasks ?? [];
+    const statuses = requests.length === 0 ? reconcileImplicit(this.reconcileView(), fw) : reconcileExplicit(this.reconcileView(), fw, requests);
+    for (const s of statuses) this.forwardStatus(fw, s);
+  }
+
+  private reconcileView(): ReconcileView {
+    return {
+      nowSeconds: this.nowSeconds(),
+      isRegistered: (id) => this.agentsById.has(id),
+      unreachableSince: (id) => {
+        const u = this.unreachable.get(id);
+        return u ? u.time / 1000 : undefined;
+      },
+      isGone: (id) => this.gone.has(id),
+      isRecovered: () => false,
+      anyRecovered: () => false,
+    };
+  }
+
+  message(fw: Framework, message: Msg): void {
+    this.inc('master/messages_framework_to_executor');
+    const agent = this.agentsById.get(message.agent_id?.value);
+    if (!agent || !agent.connected) {
+      this.inc('master/invalid_framework_to_executor_messages');
+      return;
+    }
+    this.transport.send(agent.pid, MSG.frameworkToExecutor, {
+      slave_id: { value: agent.id }, framework_id: { value: fw.id }, executor_id: message.executor_id, data: message.data ?? Buffer.alloc(0),
+    });
+    this.inc('master/valid_framework_to_executor_messages');
+  }
+
+  request(fw: Framework, request: Msg): void {
+    this.inc('master/messages_resource_request');
+    this.allocator.requestResources(fw.id, request?.requests ?? []);
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  private addTask(fw: Framework, agent: Agent, info: Msg, resources: Resources, role: string): TaskRecord {
+    const { data: _data, ...kept } = info;
+    const record: TaskRecord = {
+      id: String(info.task_id.value),
+      frameworkId: fw.id,
+      agentId: agent.id,
+      executorId: info.executor?.executor_id?.value,
+      info: kept,
+      resources,
+      state: 'TASK_STAGING',
+      statuses: [],
+      released: false,
+      role,
+      user: info.command?.user ?? info.executor?.command?.user ?? fw.info.user,
+    };
+    fw.tasks.set(record.id, record);
+    agent.addTask(record);
+    fw.addUsed(agent.id, resources);
+    agent.addUsed(fw.id, resources);
+    return record;
+  }
+
+  private addExecutor(fw: Framework, agent: Agent, info: Msg, resources: Resources): void {
+    const id = String(info.executor_id.value);
+    let a = agent.executors.get(fw.id);
+    if (!a) agent.executors.set(fw.id, (a = new Map()));
+    a.set(id, info);
+    let f = fw.executors.get(agent.id);
+    if (!f) fw.executors.set(agent.id, (f = new Map()));
+    f.set(id, info);
+    fw.addUsed(agent.id, resources);
+    agent.addUsed(fw.id, resources);
+  }
+
+  private removeExecutor(frameworkId: string, agentId: string, executorId: string): Msg | undefined {
+    const agent = this.agentsById.get(agentId);
+    const fw = this.frameworksById.get(frameworkId);
+    const info = agent?.executors.get(frameworkId)?.get(executorId) ?? fw?.executors.get(agentId)?.get(executorId);
+    if (!info) return undefined;
+    const resources = Resources.fromProto(info.resources ?? []);
+    if (agent) {
+      const m = agent.executors.get(frameworkId);
+      m?.delete(executorId);
+      if (m && m.size === 0) agent.executors.delete(frameworkId);
+      agent.removeUsed(frameworkId, resources);
+    }
+    if (fw) {
+      const m = fw.executors.get(agentId);
+      m?.delete(executorId);
+      if (m && m.size === 0) fw.executors.delete(agentId);
+      fw.removeUsed(agentId, resources);
+    }
+    if (agent) this.allocator.recoverResources(frameworkId, agentId, resources);
+    return info;
+  }
+
+  /** Gives a task's resources back once (terminal state known or task gone). */
+  private releaseTask(task: TaskRecord): void {
+    if (task.released) return;
+    task.released = true;
+    this.frameworksById.get(task.frameworkId)?.removeUsed(task.agentId, task.resources);
+    const agent = this.agentsById.get(task.agentId);
+    if (agent) {
+      agent.removeUsed(task.frameworkId, task.resources);
+      this.allocator.recoverResources(task.frameworkId, task.agentId, task.resources);
+    }
+  }
+
+  /** Applies a status (from an agent update or generated here) to the task record. */
+  private updateTask(task: TaskRecord, status: Msg, update: Msg | undefined): void {
+    const latest: string = update?.latest_state ?? status.state;
+    if (update) {
+      task.statusUpdateState = status.state;
+      if (update.uuid !== undefined) task.statusUpdateUuid = Buffer.from(update.uuid);
+    } else {
+      task.statusUpdateState = status.state;
+      task.statusUpdateUuid = undefined;
+    }
+    if (!isTerminalState(task.state) || latest !== task.state) {
+      const wasTerminal = isTerminalState(task.state);
+      if (!wasTerminal) task.state = latest;
+      if (!wasTerminal && isTerminalState(latest)) {
+        this.releaseTask(task);
+        this.countTaskState({ ...status, state: latest });
+      }
+    }
+    const { data: _data, ...kept } = status;
+    const last = task.statuses[task.statuses.length - 1];
+    if (last && last.state === kept.state) task.statuses.pop();
+    task.statuses.push(kept);
+  }
+
+  /** Moves a task out of the active set: to completed tasks, or unreachable tasks. */
+  private removeTask(task: TaskRecord, unreachable = false): void {
+    this.releaseTask(task);
+    const fw = this.frameworksById.get(task.frameworkId);
+    this.agentsById.get(task.agentId)?.removeTask(task);
+    this.agentsById.get(task.agentId)?.killedTasks.get(task.frameworkId)?.delete(task.id);
+    if (!fw) return;
+    fw.tasks.delete(task.id);
+    if (unreachable) {
+      fw.unreachableTasks.set(task.id, task);
+      while (fw.unreachableTasks.size > this.settings.maxUnreachableTasksPerFramework) {
+        fw.unreachableTasks.delete(fw.unreachableTasks.keys().next().value!);
+      }
+    } else {
+      fw.completedTasks.push(task);
+      while (fw.completedTasks.length > this.settings.maxCompletedTasksPerFramework) fw.completedTasks.shift();
+    }
+  }
+
+  /** Sends a status to the framework as an UPDATE event (uuid only when the status carries one). */
+  private forwardStatus(fw: Framework, status: Msg): void {
+    fw.send({ type: 'UPDATE', update: { status } });
+  }
+
+  // ---------------------------------------------------------------- agents
+
+  registerSlave(from: string, msg: Msg): void {
+    this.inc('master/messages_register_slave');
+    const slaveInfo: Msg = msg.slave ?? {};
+    const already = this.agentsByPid.get(from);
+    if (already) {
+      log.info(`Agent ${already.id} at ${from} already registered; resending acknowledgement`);
+      this.reconnect(already);
+      this.transport.send(from, MSG.slaveRegistered, { slave_id: { value: already.id }, connection: this.connectionInfo() });
+      return;
+    }
+    let total: Resources;
+    try {
+      total = Resources.fromProto(slaveInfo.resources ?? []).plus(Resources.fromProto(msg.checkpointed_resources ?? []).filter((r) => r.disk?.persistence !== undefined));
+    } catch (e) {
+      this.transport.send(from, MSG.shutdown, { message: `Agent has invalid resources: ${(e as Error).message}` });
+      return;
+    }
+    const id = agentIdFor(this.id, this.nextAgentId++);
+    const agent = new Agent(id, slaveInfo, from, String(msg.version ?? ''), capabilityTypes(msg.agent_capabilities), total, this.clock.now());
+    this.admit(agent);
+    this.inc('master/slave_registrations');
+    log.info(`Registered agent ${id} at ${from} (${agent.hostname}) with ${total.toString()}`);
+    this.transport.send(from, MSG.slaveRegistered, { slave_id: { value: id }, connection: this.connectionInfo() });
+    this.allocator.addAgent(id, agent.info, agent.capabilities, total, new Map(agent.usedByFramework));
+  }
+
+  private connectionInfo(): Msg {
+    return { total_ping_timeout_seconds: (this.settings.agentPingTimeoutMs * this.settings.maxAgentPingTimeouts) / 1000 };
+  }
+
+  private admit(agent: Agent): void {
+    this.agentsById.set(agent.id, agent);
+    this.agentsByPid.set(agent.pid, agent);
+    this.unreachable.delete(agent.id);
+    this.transport.link(agent.pid);
+    this.startObserver(agent);
+  }
+
+  reregisterSlave(from: string, msg: Msg): void {
+    this.inc('master/messages_reregister_slave');
+    const slaveInfo: Msg = msg.slave ?? {};
+    const id: string | undefined = slaveInfo.id?.value;
+    if (!id) {
+      this.transport.send(from, MSG.shutdown, { message: 'Agent re-registered without an id' });
+      return;
+    }
+    if (this.gone.has(id)) {
+      this.transport.send(from, MSG.shutdown, { message: 'Agent has been marked gone' });
+      return;
+    }
+    const known = this.agentsById.get(id);
+    if (known) {
+      // A known agent (reconnect, or restarted with the same id): refresh its address and liveness.
+      if (known.pid !== from) {
+        this.agentsByPid.delete(known.pid);
+        known.pid = from;
+        this.agentsByPid.set(from, known);
+        this.transport.link(from);
+      }
+      known.version = String(msg.version ?? known.version);
+      known.capabilities = capabilityTypes(msg.agent_capabilities);
+      known.reregisteredTime = this.clock.now();
+      this.reconnect(known);
+      this.inc('master/slave_reregistrations');
+      this.transport.send(from, MSG.slaveReregistered, { slave_id: { value: id }, connection: this.connectionInfo() });
+      this.reconcileKnownAgent(known, msg);
+      return;
+    }
+
+    // Unknown here (master restarted) or coming back from unreachable: rebuild from its report.
+    let total: Resources;
+    try {
+      total = Resources.fromProto(slaveInfo.resources ?? []);
+    } catch (e) {
+      this.transport.send(from, MSG.shutdown, { message: `Agent has invalid resources: ${(e as Error).message}` });
+      return;
+    }
+    const stale = this.agentsByPid.get(from);
+    if (stale) this.removeAgent(stale, 'a new agent registered at the same address', false);
+    const agent = new Agent(id, slaveInfo, from, String(msg.version ?? ''), capabilityTypes(msg.agent_capabilities), total, this.clock.now());
+    agent.reregisteredTime = agent.registeredTime;
+    const n = /-S(\d+)$/.exec(id);
+    if (n && id.startsWith(`${this.id}-S`)) this.nextAgentId = Math.max(this.nextAgentId, Number(n[1]) + 1);
+    this.admit(agent);
+    this.inc('master/slave_reregistrations');
+
+    for (const info of (msg.frameworks ?? []) as Msg[]) {
+      const fid = info.id?.value;
+      if (fid && !this.frameworksById.has(fid) && !this.completed.some((f) => f.id === fid)) {
+        const fw = new Framework(fid, info, this.clock.now());
+        fw.recovered = true;
+        this.frameworksById.set(fid, fw);
+      }
+    }
+    for (const exec of (msg.executor_infos ?? []) as Msg[]) {
+      const fw = this.frameworksById.get(exec.framework_id?.value);
+      if (!fw) continue;
+      const resources = Resources.fromProto(exec.resources ?? []);
+      if (!agent.hasExecutor(fw.id, String(exec.executor_id?.value))) this.addExecutor(fw, agent, exec, resources);
+    }
+    for (const t of (msg.tasks ?? []) as Msg[]) {
+      const fw = this.frameworksById.get(t.framework_id?.value);
+      if (!fw) continue;
+      fw.unreachableTasks.delete(String(t.task_id?.value));
+      if (fw.tasks.has(String(t.task_id?.value))) continue;
+      const resources = Resources.fromProto(t.resources ?? []);
+      const role = resources.allocations().keys().next().value ?? frameworkRoles(fw.info)[0] ?? '*';
+      const record = this.addTask(fw, agent, { ...t, task_id: t.task_id, agent_id: { value: id } }, resources, role);
+      record.state = t.state ?? 'TASK_STAGING';
+      record.statusUpdateState = t.status_update_state;
+      if (t.status_update_uuid !== undefined) record.statusUpdateUuid = Buffer.from(t.status_update_uuid);
+      record.statuses = [...((t.statuses ?? []) as Msg[])];
+      if (isTerminalState(record.state)) this.releaseTask(record);
+    }
+    log.info(`Re-registered agent ${id} at ${from} (${agent.hostname})`);
+    this.transport.send(from, MSG.slaveReregistered, { slave_id: { value: id }, connection: this.connectionInfo() });
+    const used = new Map<string, Resources>();
+    for (const [fid, r] of agent.usedByFramework) {
+      const fw = this.frameworksById.get(fid);
+      if (fw && !fw.recovered) used.set(fid, r);
+    }
+    this.allocator.addAgent(id, agent.info, agent.capabilities, total, used);
+    for (const fw of this.frameworksById.values()) {
+      if (agent.tasks.has(fw.id) || agent.executors.has(fw.id)) {
+        if (fw.connected) this.transport.send(from, MSG.updateFramework, { framework_id: { value: fw.id }, pid: '', framework_info: fw.info });
+      }
+    }
+  }
+
+  /** A known agent re-registered: tasks it no longer has are lost, pending kills are re-sent. */
+  private reconcileKnownAgent(agent: Agent, msg: Msg): void {
+    const reported = new Set<string>();
+    for (const t of (msg.tasks ?? []) as Msg[]) reported.add(`${t.framework_id?.value}/${t.task_id?.value}`);
+    for (const task of agent.allTasks()) {
+      if (reported.has(`${task.frameworkId}/${task.id}`) || isTerminalState(task.state)) continue;
+      // Tasks still staging may simply not have reached the agent yet; Mesos drops them.
+      const fw = this.frameworksById.get(task.frameworkId);
+      const status = masterStatus({
+        taskId: task.id, state: fw?.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', reason: 'REASON_AGENT_REREGISTERED',
+        message: 'Task is unknown to the agent', agentId: agent.id, executorId: task.executorId, nowSeconds: this.nowSeconds(),
+      });
+      this.updateTask(task, status, undefined);
+      if (fw) this.forwardStatus(fw, status);
+      this.removeTask(task);
+    }
+    for (const [fid, ids] of agent.killedTasks) {
+      for (const tid of ids) {
+        if (agent.task(fid, tid)) this.transport.send(agent.pid, MSG.killTask, { framework_id: { value: fid }, task_id: { value: tid } });
+      }
+    }
+  }
+
+  private reconnect(agent: Agent): void {
+    if (!agent.connected) {
+      agent.connected = true;
+      this.transport.link(agent.pid);
+    }
+    if (!agent.active) {
+      agent.active = true;
+      this.allocator.activateAgent(agent.id);
+    }
+  }
+
+  unregisterSlave(from: string, msg: Msg): void {
+    this.inc('master/messages_unregister_slave');
+    const agent = this.agentsById.get(msg.slave_id?.value);
+    if (!agent || agent.pid !== from) return;
+    this.inc('master/slave_removals/reason_unregistered');
+    this.removeAgent(agent, 'the agent unregistered', false);
+  }
+
+  /** The link to a peer broke: an agent becomes disconnected (offers rescinded, pings go on). */
+  exited(pid: string): void {
+    const agent = this.agentsByPid.get(pid);
+    if (!agent || !agent.connected) return;
+    log.info(`Agent ${agent.id} at ${pid} disconnected`);
+    agent.connected = false;
+    if (agent.active) {
+      agent.active = false;
+      this.allocator.deactivateAgent(agent.id);
+    }
+    for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true);
+    // Tasks of frameworks that do not checkpoint cannot survive the agent.
+    for (const task of agent.allTasks()) {
+      const fw = this.frameworksById.get(task.frameworkId);
+      if (fw && fw.info.checkpoint === true) continue;
+      const status = masterStatus({
+        taskId: task.id, state: 'TASK_LOST', reason: 'REASON_AGENT_DISCONNECTED', message: 'Agent disconnected',
+        agentId: agent.id, executorId: task.executorId, nowSeconds: this.nowSeconds(),
+      });
+      this.updateTask(task, status, undefined);
+      if (fw) this.forwardStatus(fw, status);
+      this.removeTask(task);
+    }
+  }
+
+  /** Removes an agent: unreachable (health checks) or gone for good (unregistered). */
+  private removeAgent(agent: Agent, why: string, unreachable: boolean): void {
+    if (this.agentsById.get(agent.id) !== agent) return;
+    log.info(`Removing agent ${agent.id} (${agent.hostname}): ${why}`);
+    this.stopObserver(agent.id);
+    for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true);
+    this.allocator.removeAgent(agent.id);
+    const now = this.nowSeconds();
+    for (const task of agent.allTasks()) {
+      const fw = this.frameworksById.get(task.frameworkId);
+      const pa = fw?.partitionAware ?? false;
+      const state = unreachable ? (pa ? 'TASK_UNREACHABLE' : 'TASK_LOST') : pa ? 'TASK_GONE' : 'TASK_LOST';
+      if (!isTerminalState(task.state)) {
+        const status = masterStatus({
+          taskId: task.id, state, reason: 'REASON_AGENT_REMOVED',
+          message: unreachable ? `Agent ${agent.hostname} is unreachable: ${why}` : `Agent ${agent.hostname} removed: ${why}`,
+          agentId: agent.id, executorId: task.executorId, nowSeconds: now, unreachableTime: unreachable ? now : undefined,
+        });
+        if (unreachable) task.unreachableTime = now;
+        this.updateTask(task, status, undefined);
+        if (state === 'TASK_UNREACHABLE') task.released = true;
+        if (fw) this.forwardStatus(fw, status);
+      }
+      this.removeTask(task, unreachable);
+    }
+    for (const [fid, execs] of [...agent.executors]) {
+      const fw = this.frameworksById.get(fid);
+      for (const eid of execs.keys()) {
+        const info = fw?.executors.get(agent.id)?.get(eid);
+        if (fw && info) {
+          fw.executors.get(agent.id)!.delete(eid);
+          fw.removeUsed(agent.id, Resources.fromProto(info.resources ?? []));
+        }
+      }
+      fw?.executors.delete(agent.id);
+    }
+    agent.executors.clear();
+    this.agentsById.delete(agent.id);
+    this.agentsByPid.delete(agent.pid);
+    if (unreachable) this.unreachable.set(agent.id, { time: this.clock.now(), info: agent.info });
+    this.inc('master/slave_removals');
+    for (const fw of this.frameworksById.values()) fw.send({ type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
+  }
+
+  statusUpdate(from: string, msg: Msg): void {
+    this.inc('master/messages_status_update');
+    const update: Msg | undefined = msg.update;
+    const status: Msg | undefined = update?.status;
+    const agentId: string | undefined = update?.slave_id?.value ?? status?.agent_id?.value;
+    const agent = this.agentsById.get(agentId ?? '');
+    if (!update || !status || !agent) {
+      log.warn(`Ignoring status update from ${agent ? from : 'unknown agent ' + from}`);
+      this.inc('master/invalid_status_updates');
+      return;
+    }
+    if (agent.pid !== from) log.debug(`status update for agent ${agent.id} relayed by ${from}`);
+    const fwId = String(update.framework_id?.value ?? '');
+    const fw = this.frameworksById.get(fwId);
+    const forwarded: Msg = { ...status };
+    if (forwarded.agent_id === undefined) forwarded.agent_id = { value: agent.id };
+    if (update.uuid !== undefined && forwarded.uuid === undefined) forwarded.uuid = update.uuid;
+    if (fw && fw.connected) this.forwardStatus(fw, forwarded);
+    const task = agent.task(fwId, String(status.task_id?.value ?? ''));
+    if (!task) {
+      log.warn(`Could not look up task ${status.task_id?.value} of framework ${fwId} on agent ${agent.id}`);
+      this.inc('master/invalid_status_updates');
+      return;
+    }
+    this.updateTask(task, forwarded, update);
+    this.inc('master/valid_status_updates');
+  }
+
+  exitedExecutor(from: string, msg: Msg): void {
+    this.inc('master/messages_exited_executor');
+    const agent = this.agentsById.get(msg.slave_id?.value);
+    if (!agent) return;
+    const fid = String(msg.framework_id?.value ?? '');
+    const eid = String(msg.executor_id?.value ?? '');
+    this.removeExecutor(fid, agent.id, eid);
+    const fw = this.frameworksById.get(fid);
+    const failure: Msg = { agent_id: { value: agent.id }, executor_id: { value: eid } };
+    if (msg.status !== undefined) failure.status = msg.status;
+    fw?.send({ type: 'FAILURE', failure });
+  }
+
+  executorToFramework(from: string, msg: Msg): void {
+    this.inc('master/messages_executor_to_framework');
+    const fw = this.frameworksById.get(msg.framework_id?.value);
+    if (!fw || !fw.connected) {
+      this.inc('master/invalid_executor_to_framework_messages');
+      return;
+    }
+    fw.send({ type: 'MESSAGE', message: { agent_id: msg.slave_id, executor_id: msg.executor_id, data: msg.data ?? Buffer.alloc(0) } });
+    this.inc('master/valid_executor_to_framework_messages');
+  }
+
+  // ---------------------------------------------------------------- health checks (FT-04)
+
+  private startObserver(agent: Agent): void {
+    this.stopObserver(agent.id);
+    const agentId = agent.id;
+    const obs: AgentObserver = {
+      actor: this.transport.spawnObserver(() => {
+        obs.pinged = false;
+        obs.timeouts = 0;
+      }),
+      pinged: false,
+      timeouts: 0,
+    };
+    this.observers.set(agentId, obs);
+    const ping = () => {
+      const a = this.agentsById.get(agentId);
+      if (!a || this.stopped) return;
+      obs.actor.send(a.pid, MSG.ping, { connected: a.connected });
+      obs.pinged = true;
+      obs.timer = this.clock.setTimeout(timeout, this.settings.agentPingTimeoutMs);
+    };
+    const timeout = () => {
+      obs.timer = undefined;
+      if (obs.pinged) {
+        obs.timeouts++;
+        if (obs.timeouts >= this.settings.maxAgentPingTimeouts) {
+          const a = this.agentsById.get(agentId);
+          if (a) {
+            this.inc('master/slave_unreachable_scheduled');
+            this.inc('master/slave_removals/reason_unhealthy');
+            this.removeAgent(a, 'health check timed out', true);
+            this.inc('master/slave_unreachable_completed');
+          }
+          return;
+        }
+      }
+      ping();
+    };
+    ping();
+  }
+
+  private stopObserver(agentId: string): void {
+    const obs = this.observers.get(agentId);
+    if (!obs) return;
+    this.observers.delete(agentId);
+    this.clock.clearTimeout(obs.timer);
+    obs.actor.stop();
+  }
+}
+
+function capabilityTypes(list: unknown): string[] {
+  return ((list ?? []) as Msg[]).map((c) => String(c.type));
+}
+
+/** Filters.refuse_seconds with Mesos's defaults: 5 s when unset/invalid/negative, capped at a year. */
+export function refuseSeconds(filters: Msg | undefined): number | undefined {
+  const v = filters?.refuse_seconds;
+  let secs = typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : DEFAULT_REFUSE_SECONDS;
+  if (secs > MAX_REFUSE_SECONDS) secs = MAX_REFUSE_SECONDS;
+  return secs === 0 ? undefined : secs;
+}
