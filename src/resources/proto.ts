@@ -211,3 +211,15 @@ export function preProto(e: Entry, endpoint = false): Msg {
   putExtras(out, e);
   return out;
 }
+
+/** The role a Resource message (either format) is reserved to: the last reservation's role, or `*`. */
+export function reservationRole(r: Msg): string {
+  const stack = r.reservations;
+  if (Array.isArray(stack) && stack.length > 0) return String(stack[stack.length - 1].role);
+  return typeof r.role === 'string' ? r.role : '*';
+}
+
+/** True when a Resource message (either format) is reserved (statically or dynamically). */
+export function isReserved(r: Msg): boolean {
+  return reservationRole(r) !== '*';
+}

@@ -1,7 +1,7 @@
 // The immutable Resources value type (RES-10). Entries are kept merged wherever Mesos would merge
 // them, so accessors are simple scans over a short array.
 import { type Entry, type Msg, addEntry, subtractEntry, containsEntry, withIdentity } from './entry.js';
-import { entryFromProto, postProto, cachedPostProto, preProto } from './proto.js';
+import { entryFromProto, postProto, cachedPostProto, preProto, reservationRole, isReserved } from './proto.js';
 import { parseResourceEntries } from './parse.js';
 import { entryToString, legacyJson } from './format.js';
 import { ResourcesError, fromMilli, rangesUnion, rangesSize, setUnion, type Range } from './values.js';
@@ -40,6 +40,22 @@ export class Resources {
     const list: Entry[] = [];
     for (const e of entries) addEntry(list, e);
     return Resources.of(list);
+  }
+
+  /** Sum of many values (one pass, cheaper than chained plus()). */
+  static sum(items: Iterable<Resources>): Resources {
+    const list: Entry[] = [];
+    for (const r of items) for (const e of r.entries) addEntry(list, e);
+    return Resources.of(list);
+  }
+
+  /** See reservationRole() in index.ts. */
+  static reservationRole(r: Msg): string {
+    return reservationRole(r);
+  }
+
+  static isReserved(r: Msg): boolean {
+    return isReserved(r);
   }
 
   /** The `--resources` flag: a JSON array of Resource messages, else `name(role):value;...`. */

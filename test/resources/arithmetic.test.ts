@@ -137,3 +137,13 @@ test('cached views are copies: editing them never changes the value', () => {
   r.toLegacyJson().cpus = 100;
   assert.equal(r.toLegacyJson().cpus, 2);
 });
+
+test('sum of many values', () => {
+  const parts = [P('cpus:1;ports:[1-2]'), P('cpus:2;ports:[3-4]'), Resources.empty(), P('cpus(a):4')];
+  const total = Resources.sum(parts);
+  assert.ok(total.equals(parts.reduce((x, y) => x.plus(y), Resources.empty())));
+  assert.deepEqual(total.ranges('ports'), [[1, 4]]);
+  assert.ok(Resources.sum([]).isEmpty());
+  assert.equal(Resources.reservationRole({ name: 'x', role: 'a' }), 'a');
+  assert.equal(Resources.isReserved({ name: 'x' }), false);
+});
