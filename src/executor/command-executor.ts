@@ -16,7 +16,8 @@
 //
 // Changes against the sketch in the issue: unacknowledged() and resend() were added for
 // re-sending; onTerminated() is called after the container has been destroyed (cleaned up);
-// `user` for the task is CommandInfo.user, else FrameworkInfo.user (switched only when root).
+// `user` for the task is CommandInfo.user, else FrameworkInfo.user (switched only when the agent
+// runs as root, and not at all with `switchUser: false`, i.e. --switch_user=false).
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { uuidBytes } from '../common/ids.js';
 import { logger } from '../common/log.js';
@@ -46,6 +47,8 @@ export interface CommandExecutorOptions {
   clock: Clock;
   sendUpdate: (status: Msg) => void;
   onTerminated: () => void;
+  /** --switch_user (default true): run the task as CommandInfo.user / FrameworkInfo.user. */
+  switchUser?: boolean;
 }
 
 type Phase = 'new' | 'launching' | 'running' | 'terminated';
@@ -91,7 +94,10 @@ export class CommandExecutor {
 
     const command: Msg = { ...(task.command ?? {}) };
     delete command.environment; // already merged into the environment, with Mesos's precedence
-    const user = (task.command?.user as string | undefined) ?? (this.opts.frameworkInfo.user as string | undefined);
+    const user =
+      this.opts.switchUser === false
+        ? undefined
+        : ((task.command?.user as string | undefined) ?? (this.opts.frameworkInfo.user as string | undefined));
     this.opts.containerizer
       .launch({
         containerId: this.opts.containerId,

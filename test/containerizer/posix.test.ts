@@ -10,6 +10,7 @@ import {
   type Containerizer,
   type LaunchSpec,
 } from '../../src/agent/containerizer/index.js';
+import { lookupUser } from '../../src/agent/containerizer/users.js';
 import { eventually, groupMembers, isAlive, readIf, tempDir } from './helpers.js';
 
 const root = tempDir('meseta-containerizer-');
@@ -177,6 +178,21 @@ describe('posix containerizer', () => {
     const bg = Number(readIf(path.join(s.sandbox, 'bg.pid')));
     await eventually(() => !isAlive(bg) && groupMembers(pid).length === 0, 'leftovers to be killed');
     await containerizer.destroy(s.containerId);
+  });
+
+  it('runs the task as the given user when the agent is root', { skip: process.getuid?.() !== 0 }, async () => {
+    fs.chmodSync(root, 0o755); // the task's user must be able to reach its sandbox and run dir
+    const s = spec({ value: 'id -u > uid; echo $$' });
+    fs.chmodSync(s.sandbox, 0o777);
+    await containerizer.launch({ ...s, user: 'nobody' });
+    assert.equal((await containerizer.wait(s.containerId)).exitCode, 0);
+    assert.equal(readIf(path.join(s.sandbox, 'uid'))!.trim(), String(lookupUser('nobody')!.uid));
+    assert.equal(readIf(path.join(runDir(s.containerId), 'status')), '0\n', 'the supervisor could record the status');
+    await containerizer.destroy(s.containerId);
+    await assert.rejects(
+      containerizer.launch({ ...spec({ value: 'true' }), user: 'no-such-user-here' }),
+      /Failed to get user information for 'no-such-user-here'/,
+    );
   });
 
   it('rejects bad launches with a clear message', async () => {

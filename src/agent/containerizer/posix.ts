@@ -76,6 +76,8 @@ export class PosixContainerizer implements Containerizer {
     await fs.promises.mkdir(runDir, { recursive: true });
     // A re-used container id must not inherit an old status.
     await fs.promises.rm(path.join(runDir, 'status'), { force: true });
+    // The supervisor runs as the task's user and must be able to record into its run dir.
+    if (credentials.uid !== undefined) await fs.promises.chown(runDir, credentials.uid, credentials.gid!);
 
     const out = fs.openSync(path.join(spec.sandbox, 'stdout'), 'a');
     let child: ChildProcess;
