@@ -295,7 +295,7 @@ export class Resources {
   pushReservation(reservation: Msg): Resources {
     return Resources.merged(this.entries.map((e) => {
       const stack = [...e.reservations, reservation];
-      return entryFromProto({ ...cachedPostProto(e), reservations: stack });
+      return entryFromProto({ ...postProto(e), reservations: stack });
     }));
   }
 
