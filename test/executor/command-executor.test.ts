@@ -24,7 +24,11 @@ interface Run {
   containerId: string;
 }
 
-function run(task: Msg, frameworkInfo: Msg = {}, extra: { env?: Record<string, string>; executorInfo?: Msg; sandbox?: string } = {}): Run {
+function run(
+  task: Msg,
+  frameworkInfo: Msg = {},
+  extra: { env?: Record<string, string>; executorInfo?: Msg; sandbox?: string; switchUser?: boolean } = {},
+): Run {
   const id = `t${++n}`;
   const sandbox = path.join(root, 'sandboxes', id);
   fs.mkdirSync(sandbox, { recursive: true });
@@ -43,6 +47,7 @@ function run(task: Msg, frameworkInfo: Msg = {}, extra: { env?: Record<string, s
     clock,
     sendUpdate: (s) => updates.push(s),
     onTerminated: done,
+    ...(extra.switchUser !== undefined ? { switchUser: extra.switchUser } : {}),
   });
   executor.start();
   return { executor, updates, terminated, sandbox, containerId: `container-${id}` };
@@ -189,6 +194,16 @@ describe('command executor', () => {
     assert.equal(last(r).reason, 'REASON_CONTAINER_LAUNCH_FAILED');
     assert.equal(last(r).source, 'SOURCE_AGENT');
     assert.match(last(r).message, /^Failed to launch container: Sandbox directory '.*no-such-dir' does not exist$/);
+  });
+
+  it("runs as the framework's user when switching users; not with switchUser false", { skip: process.getuid?.() !== 0 }, async () => {
+    const a = run({ command: { value: 'true' } }, { user: 'no-such-user-here' });
+    await a.terminated;
+    assert.equal(last(a).reason, 'REASON_CONTAINER_LAUNCH_FAILED');
+    assert.match(last(a).message, /Failed to get user information for 'no-such-user-here'/);
+    const b = run({ command: { value: 'true' } }, { user: 'no-such-user-here' }, { switchUser: false });
+    await b.terminated;
+    assert.equal(last(b).state, 'TASK_FINISHED');
   });
 
   it('task environment: executor env, then CommandInfo.environment, then MESOS_ALLOCATION_ROLE', async () => {
