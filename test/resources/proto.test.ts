@@ -126,3 +126,14 @@ test('output objects are fresh: editing them never changes the value', () => {
   input.reservations[0]!.role = 'other';
   assert.equal(s.reserved('eng').scalar('cpus'), 4);
 });
+
+test('pushReservation validates the refined stack', () => {
+  const r = Resources.parse('cpus:2;mem(eng):4');
+  const pushed = r.reserved('eng').pushReservation({ type: 'DYNAMIC', role: 'eng/web', principal: 'p' });
+  assert.deepEqual(pushed.toProto({ refinement: true })[0]!.reservations, [
+    { type: 'STATIC', role: 'eng' }, { type: 'DYNAMIC', role: 'eng/web', principal: 'p' },
+  ]);
+  assert.ok(pushed.popReservation().equals(r.reserved('eng')));
+  assert.throws(() => r.reserved('eng').pushReservation({ type: 'DYNAMIC', role: 'ops' }), /descendant/);
+  assert.equal(r.unreserved().pushReservation({ type: 'DYNAMIC', role: 'ops' }).reserved('ops').scalar('cpus'), 2);
+});
