@@ -34,7 +34,14 @@ function deferred(): Pending {
 
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
+export interface HierarchicalPolicy {
+  /** 'strict-priority': roles are served in weight order (highest first) instead of by DRF share. */
+  policy?: 'drf' | 'strict-priority';
+}
+
 export class HierarchicalAllocator implements Allocator {
+  constructor(private readonly policy: HierarchicalPolicy = {}) {}
+
   private opts!: AllocatorOptions;
   private offerCallback: OfferCallback = () => {};
   private extras: AllocatorExtras = {};
@@ -76,7 +83,7 @@ export class HierarchicalAllocator implements Allocator {
     this.opts = options;
     this.offerCallback = offerCallback;
     this.extras = extras ?? {};
-    this.ctx.roleSorter = sorterKind(options.roleSorter);
+    this.ctx.roleSorter = this.policy.policy === 'strict-priority' ? 'priority' : sorterKind(options.roleSorter);
     this.ctx.frameworkSorter = sorterKind(options.frameworkSorter);
     this.ctx.random = options.random ?? Math.random;
     this.filterGpu = options.filterGpuResources !== false;

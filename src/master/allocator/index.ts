@@ -8,7 +8,7 @@ export type { Allocator, AllocatorOptions, AllocatorHooks, OfferCallback, Invers
 export { HierarchicalAllocator, DEFAULT_REFUSE_SECONDS } from './hierarchical.js';
 
 /** Names of the built-in allocators. */
-export const BUILTIN_ALLOCATORS = ['hierarchical', 'HierarchicalDRF', 'mesos::internal::master::allocator::HierarchicalDRF'];
+export const BUILTIN_ALLOCATORS = ['hierarchical', 'HierarchicalDRF', 'mesos::internal::master::allocator::HierarchicalDRF', 'strict-priority'];
 
 export class AllocatorLoadError extends Error {}
 
@@ -19,6 +19,7 @@ export function isBuiltinAllocator(name: string): boolean {
 
 /** Synchronous factory for the built-in allocators; throws AllocatorLoadError for anything else. */
 export function createBuiltinAllocator(name = 'hierarchical'): Allocator {
+  if (name === 'strict-priority') return new HierarchicalAllocator({ policy: 'strict-priority' });
   if (BUILTIN_ALLOCATORS.includes(name)) return new HierarchicalAllocator();
   throw new AllocatorLoadError(`Unknown allocator '${name}'`);
 }

@@ -3,7 +3,8 @@
 // when something under it changed, so a round with no allocations never re-sorts.
 import type { Client } from './state.js';
 
-export type SorterKind = 'drf' | 'random';
+/** 'priority' (strict-priority policy): roles by weight, highest first, regardless of shares. */
+export type SorterKind = 'drf' | 'random' | 'priority';
 
 /** Sorting context shared by every node: cluster totals, excluded names, and a version bumped when they change. */
 export interface ShareContext {
@@ -181,17 +182,32 @@ export class RoleNode implements Sortable {
     if (this.activeOwn > 0 && this.depth >= 0) items.push(this.leaf);
     for (const c of this.children) if (c.activeSubtree > 0) items.push(c);
     if (ctx.roleSorter === 'random') {
-      return weightedShuffle(items, (i) => (i instanceof SelfLeaf ? i.node.weight : (i as RoleNode).weight), ctx.random);
+      return weightedShuffle(items, weightOf, ctx.random);
     }
     if (!this.orderDirty && this.order.length === items.length && this.orderVersion === ctx.version) return this.order;
-    for (const i of items) (i as RoleNode | SelfLeaf).refresh(ctx);
-    items.sort(compare);
+    if (ctx.roleSorter === 'priority') items.sort(byPriority);
+    else {
+      for (const i of items) (i as RoleNode | SelfLeaf).refresh(ctx);
+      items.sort(compare);
+    }
     this.order = items;
     this.orderDirty = false;
     this.orderVersion = ctx.version;
     return items;
   }
   private orderVersion = -1;
+}
+
+function weightOf(i: Sortable): number {
+  return i instanceof SelfLeaf ? i.node.weight : (i as RoleNode).weight;
+}
+
+/** Strict priority: heavier roles first; a role's own frameworks before its subroles at equal weight. */
+function byPriority(a: Sortable, b: Sortable): number {
+  const wa = weightOf(a);
+  const wb = weightOf(b);
+  if (wa !== wb) return wb - wa;
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
 /** Weighted random order (a higher weight tends to come first): keys u^(1/w), largest first. */
