@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -140,6 +141,21 @@ describe('/files', () => {
     assert.equal((await get(`/files/download?path=${q(V + '/escape/secret')}`)).status, 400);
     assert.equal((await get(`/files/download?path=${q(V + '/nothing')}`)).status, 404);
     assert.equal((await get('/files/download')).status, 400);
+    const empty = await get(`/files/download?path=${q(`${V}/stderr`)}`);
+    assert.equal(empty.status, 200);
+    assert.equal(empty.body.length, 0);
+  });
+
+  it('odd input never crashes or hangs: NUL bytes, FIFOs, file:// paths', async () => {
+    const nul = await get(`/files/read?path=${q(V + '/std\0out')}&offset=0`);
+    assert.ok(nul.status === 400 || nul.status === 404, `status ${nul.status}`);
+    const fifo = path.join(sandbox, 'sub', 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const r = await get(`/files/read?path=${q(V + '/sub/fifo')}&offset=0`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.text), { data: '', offset: 0 });
+    fs.rmSync(fifo);
+    assert.deepEqual(JSON.parse((await get(`/files/read?path=${q('file://' + V + '/stdout')}&offset=6`)).text), { data: 'world\n', offset: 6 });
   });
 
   it('debug shows the map; detach removes a path', async () => {

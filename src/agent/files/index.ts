@@ -130,7 +130,7 @@ export class Files {
       if ((await fs.promises.stat(resolved.path)).isDirectory()) {
         return { ok: false, status: 400, message: 'Cannot read a directory.\n' };
       }
-      handle = await fs.promises.open(resolved.path, 'r');
+      handle = await fs.promises.open(resolved.path, OPEN_FLAGS);
     } catch (e) {
       return { ok: false, status: 500, message: `Failed to open file at '${resolved.path}': ${(e as Error).message}.\n` };
     }
@@ -197,21 +197,35 @@ export class Files {
       return sendText(res, 404, '');
     }
     if (stat.isDirectory()) return sendText(res, 400, 'Cannot download a directory.\n');
-    const stream = fs.createReadStream(resolved.path);
-    stream.once('open', () => {
-      res.writeHead(200, {
-        'Content-Type': contentTypeFor(resolved.path),
-        'Content-Disposition': `attachment; filename=${path.basename(resolved.path)}`,
-        'Content-Length': stat.size,
-      });
-      stream.pipe(res);
-    });
-    stream.once('error', (e) => {
-      if (!res.headersSent) sendText(res, 500, `Failed to open file at '${resolved.path}': ${e.message}.\n`);
-      else res.destroy();
-    });
+    if (stat.size === 0) {
+      res.writeHead(200, downloadHeaders(resolved.path, 0));
+      res.end();
+      return;
+    }
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(resolved.path, OPEN_FLAGS);
+    } catch (e) {
+      return sendText(res, 500, `Failed to open file at '${resolved.path}': ${(e as Error).message}.\n`);
+    }
+    // Only the bytes that existed at stat() time: a growing stdout must not overrun Content-Length.
+    const stream = handle.createReadStream({ start: 0, end: stat.size - 1 });
+    res.writeHead(200, downloadHeaders(resolved.path, stat.size));
+    stream.pipe(res);
+    stream.once('error', () => res.destroy());
     res.once('close', () => stream.destroy());
   }
+}
+
+/** Non-blocking open, so a FIFO in a sandbox cannot wedge a reader. */
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+
+function downloadHeaders(file: string, size: number): Record<string, string | number> {
+  return {
+    'Content-Type': contentTypeFor(file),
+    'Content-Disposition': `attachment; filename=${path.basename(file)}`,
+    'Content-Length': size,
+  };
 }
 
 function failure(r: Exclude<Resolved, { kind: 'ok' }>): { ok: false; status: 400 | 404; message: string } {
