@@ -1,0 +1,173 @@
+// `npm run bench -- launch [--tasks=500] [--per_offer=25] [--sleepers=500]`
+//
+// One master and one agent, each a real process started through bin/mesos-master and
+// bin/mesos-agent on loopback ephemeral ports; the scheduler runs in this process. Scenarios:
+//   launch.latency     ACCEPT sent -> TASK_RUNNING received, per task, for `true` tasks (p50/p99)
+//   launch.throughput  the same run: tasks finished per second, first ACCEPT to last TASK_FINISHED
+//   launch.memory      agent RSS (and its supervisors' and tasks' RSS) with N `sleep 60` tasks running
+// Prints one JSON line per scenario on stdout; progress goes to stderr.
+import { readFileSync } from 'node:fs';
+import { descendantPids, parentPid } from '../src/cli/proc.js';
+import { TestFramework } from '../test/e2e/driver.js';
+import { Procs, eventually, httpGet } from '../test/e2e/procs.js';
+
+function arg(name: string, def: number): number {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit ? Number(hit.slice(name.length + 3)) : def;
+}
+
+const TASKS = arg('tasks', 500);
+const PER_OFFER = arg('per_offer', 25);
+const SLEEPERS = arg('sleepers', 500);
+const ALLOCATION_INTERVAL = '100ms';
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+/** Resident set size in bytes from /proc/<pid>/status, 0 if the process is gone. */
+function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const log = (msg: string) => process.stderr.write(`[bench launch] ${msg}\n`);
+const emit = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
+
+async function main(): Promise<void> {
+  const procs = new Procs();
+  const onSignal = () => {
+    void procs.cleanup(1000).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const master = procs.spawn('mesos-master', [
+      '--ip=127.0.0.1',
+      '--port=0',
+      '--registry=in_memory',
+      `--work_dir=${procs.tempDir('bench-master')}`,
+      `--allocation_interval=${ALLOCATION_INTERVAL}`,
+    ]);
+    const masterUrl = (await master.waitForLine(/Master started at (http:\/\/\S+)/))[1]!;
+    const agent = procs.spawn('mesos-agent', [
+      `--master=${masterUrl.slice('http://'.length)}`,
+      '--ip=127.0.0.1',
+      '--port=0',
+      `--work_dir=${procs.tempDir('bench-agent')}`,
+      '--resources=cpus:128;mem:262144;disk:1024',
+      '--registration_backoff_factor=10ms',
+    ]);
+    await agent.waitForLine(/Agent started at (http:\/\/\S+)/);
+    await eventually(async () => (await httpGet(`${masterUrl}/master/state`)).json().slaves?.length === 1, 30_000, 'the agent to register');
+    const address = masterUrl.slice('http://'.length);
+    const common = { agents: 1, processes: 'master+agent as bin/ processes, scheduler in-process', allocation_interval: ALLOCATION_INTERVAL };
+
+    // ---- latency and throughput with `true` tasks ----
+    {
+      const fw = await new TestFramework(address, 'bench-launch').start();
+      fw.maxPerOffer = PER_OFFER;
+      const ids = Array.from({ length: TASKS }, (_, i) => `true-${i}`);
+      log(`launching ${TASKS} 'true' tasks, at most ${PER_OFFER} per offer`);
+      fw.submit(ids.map((id) => ({ id, command: 'true', cpus: 0.01, mem: 8 })));
+      await fw.awaitTerminal(ids, 180_000);
+      const latencies: number[] = [];
+      let first = Infinity;
+      let last = 0;
+      let finished = 0;
+      for (const id of ids) {
+        const launched = fw.launchedAt.get(id)!;
+        const at = fw.stateAt.get(id);
+        const running = at?.get('TASK_RUNNING');
+        if (running !== undefined) latencies.push(running - launched);
+        first = Math.min(first, launched);
+        const done = at?.get('TASK_FINISHED');
+        if (done !== undefined) {
+          finished++;
+          last = Math.max(last, done);
+        }
+      }
+      latencies.sort((a, b) => a - b);
+      const mean = latencies.reduce((s, x) => s + x, 0) / Math.max(1, latencies.length);
+      emit({
+        bench: 'launch.latency',
+        params: { ...common, tasks: TASKS, per_offer: PER_OFFER, command: 'true' },
+        p50_ms: round(percentile(latencies, 50)),
+        p99_ms: round(percentile(latencies, 99)),
+        mean_ms: round(mean),
+        max_ms: round(latencies[latencies.length - 1] ?? NaN),
+        samples: latencies.length,
+      });
+      const elapsed = last - first;
+      emit({
+        bench: 'launch.throughput',
+        params: { ...common, tasks: TASKS, per_offer: PER_OFFER, command: 'true' },
+        tasks_per_sec: round((finished / elapsed) * 1000),
+        finished,
+        failed: ids.filter((id) => fw.finalState(id) !== 'TASK_FINISHED').length,
+        elapsed_ms: round(elapsed),
+      });
+      await fw.stop();
+    }
+
+    // ---- memory with N sleeping tasks ----
+    {
+      const baseline = rssBytes(agent.pid);
+      const fw = await new TestFramework(address, 'bench-sleepers').start();
+      fw.maxPerOffer = 100;
+      const ids = Array.from({ length: SLEEPERS }, (_, i) => `sleep-${i}`);
+      log(`launching ${SLEEPERS} 'sleep 60' tasks`);
+      fw.submit(ids.map((id) => ({ id, command: 'sleep 60', cpus: 0.01, mem: 8 })));
+      await fw.until(() => ids.every((id) => fw.states.get(id)?.includes('TASK_RUNNING') || fw.finalState(id)), 120_000, 'all sleepers running');
+      const running = ids.filter((id) => !fw.finalState(id)).length;
+      // Node's agent process, then the per-task supervisors (its direct children) and the tasks below them.
+      const agentPid = agent.pid;
+      const below = descendantPids(agentPid);
+      let supervisors = 0;
+      let supervisorCount = 0;
+      let tasks = 0;
+      for (const pid of below) {
+        const rss = rssBytes(pid);
+        if (parentPid(pid) === agentPid) {
+          supervisors += rss;
+          supervisorCount++;
+        } else tasks += rss;
+      }
+      const agentRss = rssBytes(agentPid);
+      const mb = (b: number) => round(b / 1024 / 1024, 1);
+      emit({
+        bench: 'launch.memory',
+        params: { ...common, sleeping_tasks: SLEEPERS, command: 'sleep 60' },
+        running,
+        agent_rss_mb: mb(agentRss),
+        agent_rss_idle_mb: mb(baseline),
+        supervisors: supervisorCount,
+        supervisors_rss_mb: mb(supervisors),
+        tasks_rss_mb: mb(tasks),
+        agent_plus_supervisors_rss_mb: mb(agentRss + supervisors),
+        per_task_overhead_kb: round((agentRss - baseline + supervisors) / 1024 / Math.max(1, running), 1),
+      });
+      log('tearing the sleepers down');
+      await fw.stop();
+      await eventually(() => descendantPids(agentPid).length === 0, 60_000, 'the sleepers to be killed').catch((e: Error) => log(e.message));
+    }
+  } finally {
+    await procs.cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench launch failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
