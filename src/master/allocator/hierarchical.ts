@@ -296,7 +296,7 @@ export class HierarchicalAllocator implements Allocator {
     }
     const node = this.tree.get(role);
     node.weight = weight;
-    node.touched();
+    node.touched(true);
     this.ctx.version++;
   }
 
@@ -465,30 +465,67 @@ export class HierarchicalAllocator implements Allocator {
 
   private toBag(r: Resources | undefined): Bag {
     if (!r) return [];
-    return this.slots.fromMessages(r.toArray());
+    let bag = this.totalCache.get(r);
+    if (!bag) {
+      bag = this.slots.fromMessages(r.toArray());
+      this.totalCache.set(r, bag);
+    }
+    return bag;
   }
 
-  /** Splits resources by allocation role (falling back to the framework's first role). */
-  private byAllocationRole(fw: FrameworkState, r: Resources, agent?: AgentState): Map<string, Bag> {
-    const out = new Map<string, Bag>();
-    const msgs = r.toArray();
-    const groups = new Map<string, Msg[]>();
-    for (const m of msgs) {
-      let role: string | undefined = m.allocation_info?.role;
-      if (role === undefined) {
-        const known = agent?.alloc.get(fw.id);
-        role = known && known.size > 0 ? [...known.keys()][0] : fw.roles[0] ?? '*';
+  /**
+   * Resources grouped by allocation role ('' for unallocated). Resources values are immutable, so
+   * the split is cached per object: the master usually hands back the very object it was offered.
+   */
+  private split(r: Resources): Map<string, Bag> {
+    let groups = this.splitCache.get(r);
+    if (!groups) {
+      const msgs = new Map<string, Msg[]>();
+      for (const m of r.toArray()) {
+        const role: string = m.allocation_info?.role ?? '';
+        let g = msgs.get(role);
+        if (!g) msgs.set(role, (g = []));
+        g.push(m);
       }
-      let g = groups.get(role);
-      if (!g) groups.set(role, (g = []));
-      g.push(m);
+      groups = new Map();
+      for (const [role, g] of msgs) {
+        const bag = this.slots.fromMessages(g);
+        if (bag.length > 0) groups.set(role, bag);
+      }
+      this.splitCache.set(r, groups);
     }
-    for (const [role, g] of groups) {
-      const bag = this.slots.fromMessages(g);
-      if (bag.length > 0) out.set(role, bag);
-    }
+    return groups;
+  }
+
+  /** Splits resources by allocation role (unallocated ones go to a role the framework holds there, or its first). */
+  private byAllocationRole(fw: FrameworkState, r: Resources, agent?: AgentState): Map<string, Bag> {
+    const groups = this.split(r);
+    const loose = groups.get('');
+    if (!loose) return groups;
+    const out = new Map(groups);
+    out.delete('');
+    const known = agent?.alloc.get(fw.id);
+    const role = known && known.size > 0 ? [...known.keys()][0] : fw.roles[0] ?? '*';
+    out.set(role, add(out.get(role) ?? [], loose));
     return out;
   }
+
+  /** The Resources value for an offer; identical offers share one immutable object. */
+  private offerResources(bag: Bag, role: string): Resources {
+    let key = role;
+    for (const e of bag) key += e.r ? `|${e.s}:${e.r.join(',')}` : e.set ? `|${e.s}:${e.set.join(',')}` : `|${e.s}:${e.q}`;
+    let res = this.offerCache.get(key);
+    if (!res) {
+      if (this.offerCache.size >= 4096) this.offerCache.clear();
+      res = Resources.fromProto(this.slots.toMessages(bag, role));
+      this.offerCache.set(key, res);
+      this.splitCache.set(res, new Map([[role, bag]]));
+    }
+    return res;
+  }
+  private totalCache = new WeakMap<Resources, Bag>();
+  private splitCache = new WeakMap<Resources, Map<string, Bag>>();
+  private offerCache = new Map<string, Resources>();
 
   private trackUsed(agent: AgentState, fw: FrameworkState, res: Resources): void {
     for (const [role, bag] of this.byAllocationRole(fw, res, agent)) {
@@ -511,8 +548,7 @@ export class HierarchicalAllocator implements Allocator {
     accumulate(bag, slots, delta, 1);
     for (let i = 0; i < delta.length; i++) if (delta[i]) c.alloc[i] = (c.alloc[i] ?? 0) + delta[i];
     c.count++;
-    c.stale = true;
-    c.role.clientsChanged();
+    c.role.clientMoved(c);
     this.tree.allocationChanged(c.role, delta, 1, 1);
     const q: number[] = [];
     accumulate(bag, slots, q, 1, true);
@@ -544,9 +580,8 @@ export class HierarchicalAllocator implements Allocator {
     accumulate(released, slots, delta, 1);
     if (c) {
       for (let i = 0; i < delta.length; i++) if (delta[i]) c.alloc[i] = (c.alloc[i] ?? 0) - delta[i];
-      c.stale = true;
       if (rest.length === 0) c.agents--;
-      c.role.clientsChanged();
+      c.role.clientMoved(c);
       if (c.agents === 0 && !fw.roles.includes(role)) this.dropClient(fw, c);
     }
     const node = this.tree.get(role);
@@ -667,7 +702,7 @@ export class HierarchicalAllocator implements Allocator {
           }
           let m = out.get(role);
           if (!m) out.set(role, (m = new Map()));
-          m.set(agent.id, Resources.fromProto(this.slots.toMessages(bag, role)));
+          m.set(agent.id, this.offerResources(bag, role));
           let o = this.outstanding.get(fw.id);
           if (!o) this.outstanding.set(fw.id, (o = new Map()));
           o.set(agent.id, add(o.get(agent.id) ?? [], bag));

@@ -95,10 +95,9 @@ export class RoleNode implements Sortable {
   /** Unreserved non-revocable scalars offered or allocated to this subtree. */
   readonly unreservedAllocated: number[] = [];
 
-  private order: Sortable[] = [];
-  private orderDirty = true;
-  private clientOrder: Client[] = [];
-  private clientsDirty = true;
+  /** Sorted subtree items (own-frameworks leaf + active children) and sorted active clients. */
+  private readonly items = new SortedList<RoleNode | SelfLeaf>();
+  private readonly clientList = new SortedList<Client>();
   readonly leaf = new SelfLeaf(this);
 
   constructor(
@@ -127,41 +126,39 @@ export class RoleNode implements Sortable {
     }
   }
 
-  /** Called after this node's allocation (or a descendant's) changed. */
-  touched(): void {
+  /** This node's allocation (its own or a descendant's) changed: its place among its siblings may too. */
+  touched(ownChanged: boolean): void {
     this.stale = true;
-    this.leaf.stale = true;
-    this.orderDirty = true;
-    this.clientsDirty = true;
-    if (this.parent) this.parent.orderDirty = true;
+    if (this.parent) this.parent.items.move(this);
+    if (ownChanged) {
+      this.leaf.stale = true;
+      this.items.move(this.leaf);
+    }
   }
 
-  /** The framework membership or activity changed. */
+  /** A client's allocation changed. */
+  clientMoved(c: Client): void {
+    c.stale = true;
+    this.clientList.move(c);
+  }
+
+  /** Framework membership or activity changed. */
   clientsChanged(): void {
-    this.clientsDirty = true;
+    this.clientList.invalidate();
   }
 
+  /** Children membership, activity or weights changed. */
   invalidateOrder(): void {
-    this.orderDirty = true;
+    this.items.invalidate();
   }
 
-  /** Active clients of this role in framework-sorter order (the returned array is not mutated later). */
+  /** Active clients in framework-sorter order. Valid until the next call for this role. */
   sortedClients(ctx: ShareContext): Client[] {
     if (ctx.frameworkSorter === 'random') {
       const list = this.clients.filter((c) => c.active);
       return weightedShuffle(list, () => 1, ctx.random);
     }
-    if (!this.clientsDirty && this.clientOrder.length === this.activeOwn) return this.clientOrder;
-    const list: Client[] = [];
-    for (const c of this.clients) {
-      if (!c.active) continue;
-      c.refresh(ctx);
-      list.push(c);
-    }
-    list.sort(compare);
-    this.clientOrder = list;
-    this.clientsDirty = false;
-    return list;
+    return this.clientList.get(ctx, () => this.clients.filter((c) => c.active), compare);
   }
 
   /** Appends the roles of this subtree that have active frameworks, in role-sorter order. */
@@ -173,29 +170,86 @@ export class RoleNode implements Sortable {
     }
     for (const item of this.sortedItems(ctx)) {
       if (item instanceof SelfLeaf) out.push(item.node);
-      else (item as RoleNode).flatten(ctx, out);
+      else item.flatten(ctx, out);
     }
   }
 
-  private sortedItems(ctx: ShareContext): Sortable[] {
-    const items: Sortable[] = [];
-    if (this.activeOwn > 0 && this.depth >= 0) items.push(this.leaf);
-    for (const c of this.children) if (c.activeSubtree > 0) items.push(c);
-    if (ctx.roleSorter === 'random') {
-      return weightedShuffle(items, weightOf, ctx.random);
-    }
-    if (!this.orderDirty && this.order.length === items.length && this.orderVersion === ctx.version) return this.order;
-    if (ctx.roleSorter === 'priority') items.sort(byPriority);
-    else {
-      for (const i of items) (i as RoleNode | SelfLeaf).refresh(ctx);
-      items.sort(compare);
-    }
-    this.order = items;
-    this.orderDirty = false;
-    this.orderVersion = ctx.version;
-    return items;
+  /** The sorted items of this node (valid until the next call). */
+  sortedItems(ctx: ShareContext): Array<RoleNode | SelfLeaf> {
+    const members = () => {
+      const items: Array<RoleNode | SelfLeaf> = [];
+      if (this.activeOwn > 0 && this.depth >= 0 && this.children.length > 0) items.push(this.leaf);
+      for (const c of this.children) if (c.activeSubtree > 0) items.push(c);
+      return items;
+    };
+    if (ctx.roleSorter === 'random') return weightedShuffle(members(), weightOf, ctx.random);
+    return this.items.get(ctx, members, ctx.roleSorter === 'priority' ? byPriority : compare);
   }
-  private orderVersion = -1;
+}
+
+interface Refreshable extends Sortable {
+  refresh(ctx: ShareContext): void;
+  /** Set while queued in a SortedList's moved list. */
+  movedMark?: boolean;
+}
+
+/**
+ * A list kept in sorter order. A member whose share changed is re-inserted at its new place
+ * (binary search) on the next get(); membership or context changes re-sort the whole list. get()
+ * reorders in place, so callers iterate a result only until they call get() again on the same list.
+ */
+class SortedList<T extends Refreshable> {
+  private items: T[] = [];
+  private full = true;
+  private version = -1;
+  private moved: T[] = [];
+  private cmp: ((a: Sortable, b: Sortable) => number) | undefined;
+
+  invalidate(): void {
+    this.full = true;
+    for (const m of this.moved) m.movedMark = false;
+    this.moved.length = 0;
+  }
+
+  move(x: T): void {
+    if (this.full || x.movedMark) return;
+    x.movedMark = true;
+    this.moved.push(x);
+  }
+
+  get(ctx: ShareContext, members: () => T[], cmp: (a: Sortable, b: Sortable) => number): T[] {
+    if (this.full || this.version !== ctx.version || this.cmp !== cmp) {
+      this.invalidate();
+      const items = members();
+      if (cmp !== byPriority) for (const i of items) i.refresh(ctx);
+      items.sort(cmp);
+      this.items = items;
+      this.full = false;
+      this.version = ctx.version;
+      this.cmp = cmp;
+      return items;
+    }
+    if (this.moved.length > 0) {
+      const items = this.items;
+      for (const x of this.moved) {
+        x.movedMark = false;
+        const at = items.indexOf(x);
+        if (at < 0) continue;
+        items.splice(at, 1);
+        if (cmp !== byPriority) x.refresh(ctx);
+        let lo = 0;
+        let hi = items.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (cmp(items[mid], x) <= 0) lo = mid + 1;
+          else hi = mid;
+        }
+        items.splice(lo, 0, x);
+      }
+      this.moved.length = 0;
+    }
+    return this.items;
+  }
 }
 
 function weightOf(i: Sortable): number {
@@ -229,6 +283,8 @@ export class RoleTree {
   private flatCtxVersion = -1;
   private flat: RoleNode[] = [];
   changes = 0;
+  /** Number of roles below the top level. */
+  private nested = 0;
 
   find(path: string): RoleNode | undefined {
     return this.byPath.get(path);
@@ -246,6 +302,7 @@ export class RoleTree {
     parent.children.push(node);
     parent.childByName.set(path.slice(slash + 1), node);
     parent.invalidateOrder();
+    if (parent !== this.root) this.nested++;
     this.changes++;
     return node;
   }
@@ -265,9 +322,8 @@ export class RoleTree {
         n.subtree[i] = (n.subtree[i] ?? 0) + sign * d;
       }
       n.count += countDelta;
-      n.touched();
+      n.touched(n === node);
     }
-    this.root.invalidateOrder();
     this.changes++;
   }
 
@@ -282,8 +338,10 @@ export class RoleTree {
     this.changes++;
   }
 
-  /** Roles with active frameworks in role-sorter order. */
+  /** Roles with active frameworks in role-sorter order (valid until the next call). */
   order(ctx: ShareContext): RoleNode[] {
+    // Without nested roles the top level is the whole order.
+    if (this.nested === 0) return this.root.sortedItems(ctx) as RoleNode[];
     if (ctx.roleSorter !== 'random' && this.flatVersion === this.changes && this.flatCtxVersion === ctx.version) return this.flat;
     const out: RoleNode[] = [];
     this.root.flatten(ctx, out);
