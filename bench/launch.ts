@@ -1,8 +1,9 @@
-// `npm run bench -- launch [--tasks=500] [--per_offer=25] [--sleepers=500]`
+// `npm run bench -- launch [--single=50] [--tasks=500] [--per_offer=25] [--sleepers=500]`
 //
 // One master and one agent, each a real process started through bin/mesos-master and
 // bin/mesos-agent on loopback ephemeral ports; the scheduler runs in this process. Scenarios:
-//   launch.latency     ACCEPT sent -> TASK_RUNNING received, per task, for `true` tasks (p50/p99)
+//   launch.latency_single  ACCEPT sent -> TASK_RUNNING received, one `true` task at a time (unloaded)
+//   launch.latency     ACCEPT sent -> TASK_RUNNING received, per task, for many `true` tasks (p50/p99)
 //   launch.throughput  the same run: tasks finished per second, first ACCEPT to last TASK_FINISHED
 //   launch.memory      agent RSS (and its supervisors' and tasks' RSS) with N `sleep 60` tasks running
 // Prints one JSON line per scenario on stdout; progress goes to stderr.
@@ -19,6 +20,7 @@ function arg(name: string, def: number): number {
 const TASKS = arg('tasks', 500);
 const PER_OFFER = arg('per_offer', 25);
 const SLEEPERS = arg('sleepers', 500);
+const SINGLE = arg('single', 50);
 const ALLOCATION_INTERVAL = '100ms';
 
 function percentile(sorted: number[], p: number): number {
@@ -28,6 +30,18 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+/** p50/p99/mean/max of sorted samples, in ms. */
+function summary(sorted: number[]): Record<string, number> {
+  const mean = sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length);
+  return {
+    p50_ms: round(percentile(sorted, 50)),
+    p99_ms: round(percentile(sorted, 99)),
+    mean_ms: round(mean),
+    max_ms: round(sorted[sorted.length - 1] ?? NaN),
+    samples: sorted.length,
+  };
+}
 
 /** Resident set size in bytes from /proc/<pid>/status, 0 if the process is gone. */
 function rssBytes(pid: number): number {
@@ -71,7 +85,29 @@ async function main(): Promise<void> {
     const address = masterUrl.slice('http://'.length);
     const common = { agents: 1, processes: 'master+agent as bin/ processes, scheduler in-process', allocation_interval: ALLOCATION_INTERVAL };
 
-    // ---- latency and throughput with `true` tasks ----
+    // ---- unloaded latency: one `true` task at a time ----
+    {
+      const fw = await new TestFramework(address, 'bench-launch-single').start();
+      fw.maxPerOffer = 1;
+      log(`launching ${SINGLE} 'true' tasks one at a time`);
+      const latencies: number[] = [];
+      for (let i = 0; i < SINGLE; i++) {
+        const id = `single-${i}`;
+        fw.submit([{ id, command: 'true', cpus: 0.01, mem: 8 }]);
+        await fw.awaitTerminal([id], 30_000);
+        const running = fw.stateAt.get(id)?.get('TASK_RUNNING');
+        if (running !== undefined) latencies.push(running - fw.launchedAt.get(id)!);
+      }
+      latencies.sort((a, b) => a - b);
+      emit({
+        bench: 'launch.latency_single',
+        params: { ...common, tasks: SINGLE, per_offer: 1, concurrent: 1, command: 'true' },
+        ...summary(latencies),
+      });
+      await fw.stop();
+    }
+
+    // ---- loaded latency and throughput: many `true` tasks, several per offer ----
     {
       const fw = await new TestFramework(address, 'bench-launch').start();
       fw.maxPerOffer = PER_OFFER;
@@ -96,15 +132,10 @@ async function main(): Promise<void> {
         }
       }
       latencies.sort((a, b) => a - b);
-      const mean = latencies.reduce((s, x) => s + x, 0) / Math.max(1, latencies.length);
       emit({
         bench: 'launch.latency',
         params: { ...common, tasks: TASKS, per_offer: PER_OFFER, command: 'true' },
-        p50_ms: round(percentile(latencies, 50)),
-        p99_ms: round(percentile(latencies, 99)),
-        mean_ms: round(mean),
-        max_ms: round(latencies[latencies.length - 1] ?? NaN),
-        samples: latencies.length,
+        ...summary(latencies),
       });
       const elapsed = last - first;
       emit({
