@@ -151,11 +151,16 @@ export async function execute(argv: string[], io: ExecuteIo): Promise<number> {
     clock,
     headers,
   });
-  client.on('disconnected', (e?: Error) => io.err(`Disconnected from the master${e ? `: ${e.message}` : ''}; re-subscribing`));
+  // Set once we are done: the master closing the stream after TEARDOWN is expected then.
+  let finishing = false;
+  client.on('disconnected', (e?: Error) => {
+    if (!finishing) io.err(`Disconnected from the master${e ? `: ${e.message}` : ''}; re-subscribing`);
+  });
   // Interrupted: tear the framework down (which kills the task) before letting go.
   io.abort?.addEventListener(
     'abort',
     () => {
+      finishing = true;
       io.err('Interrupted: tearing down the framework');
       client.teardown().catch(() => undefined).finally(() => client.close());
     },
@@ -211,6 +216,7 @@ export async function execute(argv: string[], io: ExecuteIo): Promise<number> {
         io.err(`Agent '${event.failure?.agent_id?.value}' was lost`);
       }
     }
+    finishing = true;
     await client.teardown().catch(() => undefined);
   } catch (e) {
     io.err(`mesos-execute: ${(e as Error).message}`);

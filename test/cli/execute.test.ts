@@ -44,8 +44,9 @@ async function runAgainst(master: FakeMaster, argv: string[], finalState: string
 test('execute launches one task on a fitting offer, prints and acknowledges updates, exits 0 on TASK_FINISHED', async (t) => {
   const master = await new FakeMaster().start();
   t.after(() => master.stop());
-  const { code, out, accept, task } = await runAgainst(master, ['--name=demo', '--command=echo hello', '--env={"A":"1"}'], 'TASK_FINISHED');
+  const { code, out, err, accept, task } = await runAgainst(master, ['--name=demo', '--command=echo hello', '--env={"A":"1"}'], 'TASK_FINISHED');
   assert.equal(code, 0);
+  assert.deepEqual(err, [], 'nothing on stderr (the stream closing after TEARDOWN is expected)');
 
   const sub = master.subscribes[0]!.body.subscribe.framework_info;
   assert.equal(sub.name, 'mesos-execute instance');

@@ -121,6 +121,8 @@ export class FakeMaster {
       const custom = this.answer?.(call);
       if (custom) res.writeHead(custom[0], { 'Content-Type': 'text/plain' }).end(custom[1]);
       else res.writeHead(call.type === 'UPDATE_FRAMEWORK' ? 200 : 202).end();
+      // Like the master: a torn-down framework's event stream is closed.
+      if (call.type === 'TEARDOWN' && !custom) for (const st of this.streams) st.close();
       this.notify();
     });
   }
