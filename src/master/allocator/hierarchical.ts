@@ -17,7 +17,7 @@ const log = logger('allocator');
 export const DEFAULT_REFUSE_SECONDS = 5;
 const MAX_REFUSE_SECONDS = 365 * 24 * 3600;
 /** Yield to the event loop when a round has held it this long. */
-const SLICE_MS = 8;
+const SLICE_MS = 5;
 
 export type AllocatorExtras = AllocatorHooks;
 
@@ -661,18 +661,15 @@ export class HierarchicalAllocator implements Allocator {
     // Candidate agents in random order each cycle (ALC-01).
     const order = this.agentList.slice();
     const rnd = this.ctx.random;
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      const t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
+    shuffle(order, rnd);
     const offers = new Map<FrameworkState, Map<string, Map<AgentState, Bag>>>();
     const offeredShared = new Map<AgentState, Bag>();
     const headroom = this.headroom();
     const hasQuota = headroom.quotaRoles.length > 0;
     let sliceStart = performance.now();
     for (let stage = hasQuota ? 1 : 2; stage <= 2; stage++) {
+      // Reshuffle for stage 2 to spread out stage 1's bias towards the front of the list.
+      if (stage === 2 && hasQuota) shuffle(order, rnd);
       for (let i = 0; i < order.length; i++) {
         if ((i & 63) === 63 && performance.now() - sliceStart > SLICE_MS) {
           await yieldNow();
@@ -684,11 +681,16 @@ export class HierarchicalAllocator implements Allocator {
         this.allocateAgent(agent, stage, now, offers, offeredShared, headroom);
       }
     }
-    this.emit(offers);
+    await this.emit(offers, sliceStart);
   }
 
-  private emit(offers: Map<FrameworkState, Map<string, Map<AgentState, Bag>>>): void {
+  /** Hands the round's offers to the master, one callback per framework, yielding between frameworks. */
+  private async emit(offers: Map<FrameworkState, Map<string, Map<AgentState, Bag>>>, sliceStart: number): Promise<void> {
     for (const [fw, byRole] of offers) {
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await yieldNow();
+        sliceStart = performance.now();
+      }
       if (this.frameworks.get(fw.id) !== fw) continue; // removed mid-round: its allocations went with it
       const out = new Map<string, Map<string, Resources>>();
       for (const [role, byAgent] of byRole) {
@@ -733,7 +735,7 @@ export class HierarchicalAllocator implements Allocator {
     }
     // Free unreserved non-revocable scalars across the cluster.
     const available: number[] = [];
-    for (const agent of this.agentList) accumulate(agent.available, this.slots.slots, available, 1, true);
+    if (quotaRoles.length > 0) for (const agent of this.agentList) accumulate(agent.available, this.slots.slots, available, 1, true);
     return { quotaRoles, required, available, requiredAny: required.some((v) => v > 0) };
   }
 
@@ -778,6 +780,11 @@ export class HierarchicalAllocator implements Allocator {
     const slots = this.slots.slots;
     if (agent.available.length === 0 && agent.sharedTotal.length === 0) return;
     // Mark the clients that have decline filters on this agent (dropping expired ones).
+    if (this.stampSeq >= 0x3fffffff) {
+      // Wrap before the Int32Array can no longer hold the sequence number.
+      this.stamp.fill(0);
+      this.stampSeq = 0;
+    }
     const seq = ++this.stampSeq;
     if (agent.filters.length > 0) {
       let live = 0;
@@ -1021,6 +1028,15 @@ function taken(bag: Bag, slot: number): number {
 function isAtomic(s: Slot): boolean {
   const d = s.template.disk;
   return !!d && (d.source?.type === 'MOUNT' || d.source?.type === 'BLOCK' || d.persistence !== undefined || (d.source?.type === 'RAW' && d.source?.id !== undefined));
+}
+
+function shuffle<T>(list: T[], rnd: () => number): void {
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    const t = list[i];
+    list[i] = list[j];
+    list[j] = t;
+  }
 }
 
 function sorterKind(s: string | undefined): SorterKind {
