@@ -112,6 +112,7 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
   subscribe(): Promise<Msg> {
     if (this.closed) return Promise.reject(new Error('SchedulerClient is closed'));
     if (this.connection) return Promise.reject(new Error('Already subscribing or subscribed'));
+    if (this.queue.isClosed) return Promise.reject(new Error('The event stream has ended; use a new SchedulerClient'));
     this.fatal = false;
     return this.open();
   }
@@ -266,6 +267,8 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
       if (this.closed || this.connection) return;
       this.open().catch((e: Error) => {
         if (this.closed) return;
+        // A 4xx answer to SUBSCRIBE (bad request, unauthenticated, forbidden) won't get better by retrying.
+        if (e instanceof SchedulerHttpError && e.status >= 400 && e.status < 500) this.fatal = true;
         this.emit('reconnectFailed', e);
         if (this.fatal) this.queue.close();
         else if (!this.connection) this.scheduleReconnect();

@@ -143,6 +143,21 @@ test('bin/mesos-execute prints the updates and exits 0 for `echo hello`, non-zer
   assert.ok(bad.lines.includes("Received status update TASK_FAILED for task 'nope'"), bad.output());
 });
 
+test('bin/mesos-execute --kill_after kills a long task: TASK_KILLED and a non-zero exit', async () => {
+  const p = procs.spawn('mesos-execute', [
+    `--master=${masterAddress()}`,
+    '--name=sleepy',
+    '--command=sleep 100',
+    '--kill_after=500ms',
+    '--framework_capabilities=TASK_KILLING_STATE',
+    '--resources=cpus:0.5;mem:64',
+  ]);
+  const exit = await p.exited;
+  assert.equal(exit.code, 1, p.output());
+  assert.ok(p.lines.includes("Received status update TASK_RUNNING for task 'sleepy'"), p.output());
+  assert.ok(p.lines.includes("Received status update TASK_KILLED for task 'sleepy'"), p.output());
+});
+
 function cmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');

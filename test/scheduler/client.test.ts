@@ -372,3 +372,31 @@ test('protobuf encoding: calls and events travel as binary protobuf with RecordI
   assert.deepEqual(calls[1].framework_id, { value: 'pb-fw' });
   assert.ok(Buffer.from(calls[1].acknowledge.uuid).equals(uuid));
 });
+
+test('a 4xx answer to a re-subscription is final: the iterator ends', async (t) => {
+  const master = await new FakeMaster().start();
+  const clock = new ManualClock();
+  const c = client(master, { clock, backoffInitialMs: 10, backoffMaxMs: 10 });
+  t.after(async () => {
+    c.close();
+    await master.stop();
+  });
+  await c.subscribe();
+  master.onSubscribe = (_req, res) => {
+    res.writeHead(403, { 'Content-Type': 'text/plain' }).end('Not authorized to use role');
+    return true;
+  };
+  const failed = new Promise<Error>((r) => c.once('reconnectFailed', r));
+  master.streams[0]!.close();
+  await new Promise((r) => c.once('disconnected', r));
+  clock.advance(10);
+  const err = await failed;
+  assert.ok(err instanceof SchedulerHttpError && err.status === 403);
+  const seen: string[] = [];
+  for await (const e of c) seen.push(e.type);
+  assert.deepEqual(seen, ['SUBSCRIBED']);
+  clock.advance(1000);
+  await tick();
+  assert.equal(master.subscribes.length, 2, 'no further attempts');
+  await assert.rejects(c.subscribe(), /ended/);
+});
