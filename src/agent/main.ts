@@ -12,11 +12,11 @@ import { Libprocess } from '../transport/libprocess.js';
 import { CommandExecutor } from '../executor/command-executor.js';
 import { Agent, type AgentConfig } from './agent.js';
 import { createContainerizer } from './containerizer/index.js';
+import { Files } from './files/index.js';
 import { AGENT_FLAGS as FLAGS } from './flags.js';
 import { installEndpoints } from './http/endpoints.js';
 import { ExecutorApi } from './http/executor-api.js';
 import { REGISTER_RETRY_INTERVAL_MAX_MS, resolveMasterPid } from './registration.js';
-import type { FilesSeam } from './seams.js';
 import type { Msg } from './types.js';
 
 const log = logger('agent');
@@ -80,21 +80,6 @@ function executorBaseEnv(flags: Flags, env: NodeJS.ProcessEnv): Record<string, s
   return out;
 }
 
-/** /files is served by src/agent/files when present. */
-async function loadFiles(server: HttpServer): Promise<FilesSeam | undefined> {
-  const path = './files/index.js';
-  try {
-    const mod = (await import(path)) as { Files?: new (...args: unknown[]) => FilesSeam & { install(s: HttpServer): void } };
-    if (!mod.Files) return undefined;
-    const files = new mod.Files();
-    files.install(server);
-    return files;
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw e;
-  }
-}
-
 export async function startAgent(argv: string[], options: StartAgentOptions = {}): Promise<AgentHandle> {
   const env = options.env ?? process.env;
   const clock = options.clock ?? new SystemClock();
@@ -140,7 +125,11 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     launcher: flags.str('launcher'),
     isolation: flags.str('isolation'),
   });
-  const files = await loadFiles(server);
+  const files = new Files();
+  files.install(server);
+  // Mesos serves the agent's log file as /slave/log.
+  const logFile = flags.str('external_log_file');
+  if (logFile) files.attach(logFile, '/slave/log');
 
   const config: AgentConfig = {
     workDir,

@@ -126,7 +126,8 @@ export class RegistrationLoop {
     this.opts.attempt();
     if (!this.running) return; // the attempt may have completed registration synchronously
     const bound = Math.min(maxBackoffMs, REGISTER_RETRY_INTERVAL_MAX_MS);
-    const delay = bound * this.random();
+    // At least 1 ms, so an unlucky random() never turns the retries into a busy loop.
+    const delay = Math.max(1, bound * this.random());
     this.retryTimer = this.opts.clock.setTimeout(() => this.tick(bound * 2), delay);
   }
 }

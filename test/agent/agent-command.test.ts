@@ -163,6 +163,14 @@ test('a command task runs through the command executor; updates are in order and
     assert.equal(readFileSync(join(ex.directory, 'stdout'), 'utf8'), 'hello\n');
     assert.match(readFileSync(join(ex.directory, 'stderr'), 'utf8'), /oops/);
 
+    // The sandbox is browsable under its virtual path and its real path.
+    const virtual = '/frameworks/fw-1/executors/t1/runs/latest';
+    const listing = await getJson(`${agent.url}/files/browse?path=${encodeURIComponent(virtual)}`);
+    const names = listing.map((e: any) => e.path.slice(e.path.lastIndexOf('/') + 1)).sort();
+    assert.ok(names.includes('stdout') && names.includes('stderr'), `listing: ${names}`);
+    const read = await getJson(`${agent.url}/files/read?path=${encodeURIComponent(`${ex.directory}/stdout`)}&offset=0`);
+    assert.equal(read.data, 'hello\n');
+
     master.acknowledge(finished);
     for (let i = 0; i < 100; i++) {
       const s = await getJson(`${agent.url}/state`);
@@ -237,6 +245,23 @@ test('re-registers when the master says it is disconnected, resending unacknowle
     assert.equal(resent.msg.update.status.state, 'TASK_STARTING');
   } finally {
     await teardown(master, agent);
+  }
+});
+
+test('re-registers with a master that comes back after its connection broke', async () => {
+  const { master, agent } = await setup();
+  let second: FakeMaster | undefined;
+  try {
+    await master.waitFor('registered', () => agent.agent.registered);
+    const port = master.port;
+    await master.stop();
+    second = await FakeMaster.startOn(port);
+    const rereg = await second.waitFor('re-registration', () => second!.messages('ReregisterSlaveMessage')[0], 15_000);
+    assert.equal(rereg.msg.slave.id.value, 'M1-S0');
+    await second.waitFor('registered again', () => agent.agent.registered);
+  } finally {
+    await agent.stop();
+    await second?.stop();
   }
 });
 

@@ -40,11 +40,15 @@ export class FakeMaster {
     }
   }
 
-  static async start(): Promise<FakeMaster> {
-    const server = new HttpServer({ host: '127.0.0.1', port: 0, delegate: 'master' });
+  static start(): Promise<FakeMaster> {
+    return FakeMaster.startOn(0);
+  }
+
+  static async startOn(port: number): Promise<FakeMaster> {
+    const server = new HttpServer({ host: '127.0.0.1', port, delegate: 'master' });
     const lp = new Libprocess(server, { ip: '127.0.0.1', port: 0 });
-    const port = await server.listen();
-    lp.setAddress('127.0.0.1', port);
+    const bound = await server.listen();
+    lp.setAddress('127.0.0.1', bound);
     return new FakeMaster(server, lp, lp.spawn('master'));
   }
 
