@@ -21,7 +21,9 @@ export class TestFramework {
   readonly client: SchedulerClient;
   /** Every status update received, in order. */
   readonly updates: Msg[] = [];
-  /** Acknowledgements sent per uuid (base64). */
+  /** Updates received per uuid (base64): more than one means the agent retried it. */
+  readonly received = new Map<string, number>();
+  /** Acknowledgements the master accepted (202), per uuid. */
   readonly acks = new Map<string, number>();
   readonly states = new Map<string, string[]>();
   readonly agentOf = new Map<string, string>();
@@ -130,12 +132,14 @@ export class TestFramework {
     if (status.agent_id?.value) this.agentOf.set(id, status.agent_id.value);
     if (status.uuid && status.uuid.length > 0) {
       const key = Buffer.from(status.uuid).toString('base64');
-      this.acks.set(key, (this.acks.get(key) ?? 0) + 1);
+      this.received.set(key, (this.received.get(key) ?? 0) + 1);
       // Not awaited: acknowledgements of different tasks need no ordering, and waiting here
       // would delay the events queued behind this one.
       const ack: Promise<void> = this.client.acknowledge(status).then(
         () => {
           this.inflight.delete(ack);
+          this.acks.set(key, (this.acks.get(key) ?? 0) + 1);
+          this.notify();
         },
         (e: Error) => {
           this.inflight.delete(ack);
