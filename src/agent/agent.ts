@@ -6,6 +6,7 @@ import { logger } from '../common/log.js';
 import type { Actor } from '../transport/libprocess.js';
 import { formatUpid, type UPID } from '../transport/upid.js';
 import { tryParseUpid } from '../transport/upid.js';
+import { installDriverExecutors } from './driver-executors.js';
 import { commandExecutorInfo, executorEnvironment, shutdownGracePeriodMs } from './executor-info.js';
 import { createExecutorSandbox, latestRunVirtualPath } from './paths.js';
 import { DEFAULT_TOTAL_PING_TIMEOUT_MS, RegistrationLoop } from './registration.js';
@@ -182,6 +183,7 @@ export class Agent {
     a.install(M('UpdateFrameworkMessage'), (from, m) => this.onUpdateFramework(from, m));
     a.install(M('StatusUpdateAcknowledgementMessage'), (from, m) => this.onAcknowledgement(from, m));
     a.install(M('ShutdownMessage'), (from, m) => this.onShutdownMessage(from, m));
+    installDriverExecutors(this, a);
     a.onExited((peer) => {
       if (peer.ip === this.masterUpid.ip && peer.port === this.masterUpid.port) this.masterLost('the connection to the master broke');
     });
