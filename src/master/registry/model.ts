@@ -1,0 +1,322 @@
+// The registry document held in memory by the registrar, and the mutations the
+// master asks for (Mesos's registry operations). Sections are kept as ordered
+// maps keyed by agent id so every operation is O(1); entries are immutable, so
+// each one's encoding is computed once and reused by every later store.
+import { encodeProto, decodeProto, type Msg } from '../../protocol/codec.js';
+
+export const REGISTRY_TYPE = 'mesos.internal.Registry';
+const SLAVE_TYPE = 'mesos.internal.Registry.Slave';
+const UNREACHABLE_TYPE = 'mesos.internal.Registry.UnreachableSlave';
+const GONE_TYPE = 'mesos.internal.Registry.GoneSlave';
+
+/** `mesos.internal.Registry` as a plain message object (see docs/architecture.md). */
+export type Registry = Msg;
+
+/** Milliseconds since the epoch -> TimeInfo. */
+export function timeInfo(ms: number): Msg {
+  return { nanoseconds: Math.round(ms * 1e6) };
+}
+
+/** TimeInfo -> milliseconds since the epoch. */
+export function timeInfoMs(t: Msg | undefined): number {
+  return Number(t?.nanoseconds ?? 0) / 1e6;
+}
+
+/** The capabilities this master understands; a registry demanding others is refused. */
+export const SUPPORTED_MINIMUM_CAPABILITIES = ['AGENT_UPDATE', 'AGENT_DRAINING', 'QUOTA_V2'];
+
+const cache = new WeakMap<object, Buffer>();
+
+function encodedEntry(type: string, entry: Msg): Buffer {
+  let bytes = cache.get(entry);
+  if (!bytes) {
+    bytes = encodeProto(type, entry);
+    cache.set(entry, bytes);
+  }
+  return bytes;
+}
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
+/** A length-delimited field: tag, length, payload. */
+function lengthDelimited(field: number, parts: Buffer[]): Buffer[] {
+  const length = parts.reduce((sum, p) => sum + p.length, 0);
+  return [varint((field << 3) | 2), varint(length), ...parts];
+}
+
+/** `repeated X slaves = 1` inside the section message at `field`, from cached entries. */
+function section(field: number, type: string, entries: Iterable<Msg>): Buffer[] {
+  const items: Buffer[] = [];
+  for (const e of entries) items.push(...lengthDelimited(1, [encodedEntry(type, e)]));
+  return items.length === 0 ? [] : lengthDelimited(field, items);
+}
+
+function without<T extends Msg>(entry: T, ...keys: string[]): T {
+  const copy: Msg = { ...entry };
+  for (const k of keys) delete copy[k];
+  return copy as T;
+}
+
+export class RegistryModel {
+  /** Admitted agents (`slaves`), by agent id, in admission order. */
+  readonly admitted = new Map<string, Msg>();
+  /** `unreachable`, by agent id, oldest first. */
+  readonly unreachable = new Map<string, Msg>();
+  /** `gone`, by agent id, oldest first. */
+  readonly gone = new Map<string, Msg>();
+  /** Every other field of the Registry (master, machines, schedules, quotas, weights, ...). */
+  rest: Msg = {};
+
+  static decode(bytes: Buffer): RegistryModel {
+    const reg = decodeProto(REGISTRY_TYPE, bytes);
+    const model = new RegistryModel();
+    for (const s of reg.slaves?.slaves ?? []) model.admitted.set(s.info.id.value, s);
+    for (const s of reg.unreachable?.slaves ?? []) model.unreachable.set(s.id.value, s);
+    for (const s of reg.gone?.slaves ?? []) model.gone.set(s.id.value, s);
+    model.rest = without(reg, 'slaves', 'unreachable', 'gone');
+    return model;
+  }
+
+  /**
+   * The encoded Registry. Protobuf fields may appear in any order, so the large agent sections
+   * are appended from per-entry cached bytes after the small remainder.
+   */
+  encode(): Buffer {
+    return Buffer.concat([
+      encodeProto(REGISTRY_TYPE, this.rest),
+      ...section(2, SLAVE_TYPE, this.admitted.values()),
+      ...section(7, UNREACHABLE_TYPE, this.unreachable.values()),
+      ...section(8, GONE_TYPE, this.gone.values()),
+    ]);
+  }
+
+  /** Capabilities the registry demands that this master does not have. */
+  missingCapabilities(): string[] {
+    const caps: Msg[] = this.rest.minimum_capabilities ?? [];
+    return caps.map((c) => String(c.capability)).filter((c) => !SUPPORTED_MINIMUM_CAPABILITIES.includes(c));
+  }
+
+  // ------------------------------------------------------------------ operations
+  // Each returns true when it applied (possibly as a no-op, like Mesos) and false when it is
+  // not applicable in the current state (Mesos's Error results).
+
+  setMaster(masterInfo: Msg): boolean {
+    this.rest = { ...this.rest, master: { info: masterInfo } };
+    return true;
+  }
+
+  admitAgent(info: Msg): boolean {
+    const id = agentIdOf(info);
+    if (id === undefined || this.admitted.has(id)) return false;
+    this.admitted.set(id, { info });
+    return true;
+  }
+
+  updateAgent(info: Msg): boolean {
+    const id = agentIdOf(info);
+    const current = id === undefined ? undefined : this.admitted.get(id);
+    if (!current) return false;
+    this.admitted.set(id!, { ...current, info });
+    return true;
+  }
+
+  markUnreachable(agentId: string, timeMs: number): boolean {
+    const current = this.admitted.get(agentId);
+    if (!current) return false;
+    this.admitted.delete(agentId);
+    const entry: Msg = { id: { value: agentId }, timestamp: timeInfo(timeMs) };
+    if (current.drain_info) entry.drain_info = current.drain_info;
+    if (current.deactivated) entry.deactivated = true;
+    this.unreachable.set(agentId, entry);
+    return true;
+  }
+
+  /** Back to admitted from unreachable (or from nowhere, if GC already dropped it). */
+  markReachable(info: Msg): boolean {
+    const id = agentIdOf(info);
+    if (id === undefined) return false;
+    if (this.admitted.has(id)) return true; // re-registering after a failover: nothing to do
+    const was = this.unreachable.get(id);
+    this.unreachable.delete(id);
+    const entry: Msg = { info };
+    if (was?.drain_info) entry.drain_info = was.drain_info;
+    if (was?.deactivated) entry.deactivated = true;
+    this.admitted.set(id, entry);
+    return true;
+  }
+
+  markGone(agentId: string, timeMs: number): boolean {
+    if (this.gone.has(agentId)) return false;
+    if (!this.admitted.delete(agentId) && !this.unreachable.delete(agentId)) return false;
+    this.gone.set(agentId, { id: { value: agentId }, timestamp: timeInfo(timeMs) });
+    return true;
+  }
+
+  removeAgent(agentId: string): boolean {
+    return this.admitted.delete(agentId);
+  }
+
+  /** Drops the given unreachable/gone entries (GC); ids no longer present are ignored. */
+  prune(unreachable: Iterable<string>, gone: Iterable<string>): boolean {
+    for (const id of unreachable) this.unreachable.delete(id);
+    for (const id of gone) this.gone.delete(id);
+    return true;
+  }
+
+  /** Sets drain_info (DRAINING) and deactivates an admitted or unreachable agent. */
+  drainAgent(agentId: string, config: Msg): boolean {
+    return this.editAgent(agentId, (e) => ({ ...e, drain_info: { state: 'DRAINING', config }, deactivated: true }));
+  }
+
+  markAgentDrained(agentId: string): boolean {
+    return this.editAgent(agentId, (e) =>
+      e.drain_info ? { ...e, drain_info: { ...e.drain_info, state: 'DRAINED' } } : undefined,
+    );
+  }
+
+  deactivateAgent(agentId: string): boolean {
+    return this.editAgent(agentId, (e) => ({ ...e, deactivated: true }));
+  }
+
+  /** Reactivation also ends any drain. */
+  reactivateAgent(agentId: string): boolean {
+    return this.editAgent(agentId, (e) => without({ ...e, deactivated: false }, 'drain_info', 'deactivated'));
+  }
+
+  /** Sets (or, at weight 1.0, keeps) each role's weight. */
+  updateWeights(weightInfos: Msg[]): boolean {
+    const weights: Msg[] = [...(this.rest.weights ?? [])];
+    for (const w of weightInfos) {
+      const i = weights.findIndex((x) => x.info?.role === w.role);
+      if (i >= 0) weights[i] = { info: w };
+      else weights.push({ info: w });
+    }
+    this.rest = { ...this.rest, weights };
+    return true;
+  }
+
+  /**
+   * Sets each role's QuotaConfig; a config with neither guarantees nor limits removes the role's
+   * quota. Superseded deprecated `quotas` entries are dropped, and the QUOTA_V2 minimum
+   * capability tracks whether any quota_configs remain.
+   */
+  updateQuota(configs: Msg[]): boolean {
+    let quotaConfigs: Msg[] = [...(this.rest.quota_configs ?? [])];
+    let quotas: Msg[] = [...(this.rest.quotas ?? [])];
+    for (const c of configs) {
+      const isDefault = Object.keys(c.guarantees ?? {}).length === 0 && Object.keys(c.limits ?? {}).length === 0;
+      const i = quotaConfigs.findIndex((x) => x.role === c.role);
+      if (isDefault) quotaConfigs = quotaConfigs.filter((x) => x.role !== c.role);
+      else if (i >= 0) quotaConfigs[i] = c;
+      else quotaConfigs.push(c);
+      quotas = quotas.filter((q) => q.info?.role !== c.role);
+    }
+    let caps: Msg[] = (this.rest.minimum_capabilities ?? []).filter((m: Msg) => m.capability !== 'QUOTA_V2');
+    if (quotaConfigs.length > 0) caps = [...caps, { capability: 'QUOTA_V2' }];
+    this.rest = { ...this.rest, quota_configs: quotaConfigs, quotas, minimum_capabilities: caps };
+    return true;
+  }
+
+  /**
+   * Replaces the maintenance schedule: scheduled machines not yet known start DRAINING, known
+   * ones get their new unavailability, and DRAINING machines no longer scheduled are dropped
+   * (DOWN machines stay until maintenance is stopped).
+   */
+  updateSchedule(schedule: Msg): boolean {
+    const scheduled = new Map<string, Msg>();
+    for (const w of schedule.windows ?? []) {
+      for (const m of w.machine_ids ?? []) scheduled.set(machineKey(m), { id: m, unavailability: w.unavailability });
+    }
+    const machines: Msg[] = [];
+    const seen = new Set<string>();
+    for (const machine of this.rest.machines?.machines ?? []) {
+      const key = machineKey(machine.info.id);
+      const next = scheduled.get(key);
+      if (next) {
+        machines.push({ info: { ...machine.info, unavailability: next.unavailability } });
+        seen.add(key);
+      } else if (machine.info.mode !== 'DRAINING') {
+        machines.push(machine);
+      }
+    }
+    for (const [key, m] of scheduled) {
+      if (!seen.has(key)) machines.push({ info: { id: m.id, mode: 'DRAINING', unavailability: m.unavailability } });
+    }
+    this.rest = { ...this.rest, machines: { machines }, schedules: (schedule.windows ?? []).length ? [schedule] : [] };
+    return true;
+  }
+
+  /** The given machines go DOWN; false if one of them is not scheduled. */
+  startMaintenance(machineIds: Msg[]): boolean {
+    const keys = new Set(machineIds.map(machineKey));
+    const machines: Msg[] = this.rest.machines?.machines ?? [];
+    const known = new Set(machines.map((m) => machineKey(m.info.id)));
+    if ([...keys].some((k) => !known.has(k))) return false;
+    this.rest = {
+      ...this.rest,
+      machines: { machines: machines.map((m) => (keys.has(machineKey(m.info.id)) ? { info: { ...m.info, mode: 'DOWN' } } : m)) },
+    };
+    return true;
+  }
+
+  /** The given machines leave maintenance: removed from machines and from the schedule. */
+  stopMaintenance(machineIds: Msg[]): boolean {
+    const keys = new Set(machineIds.map(machineKey));
+    const machines: Msg[] = (this.rest.machines?.machines ?? []).filter((m: Msg) => !keys.has(machineKey(m.info.id)));
+    const schedules: Msg[] = (this.rest.schedules ?? [])
+      .map((s: Msg) => ({
+        ...s,
+        windows: (s.windows ?? [])
+          .map((w: Msg) => ({ ...w, machine_ids: (w.machine_ids ?? []).filter((m: Msg) => !keys.has(machineKey(m))) }))
+          .filter((w: Msg) => w.machine_ids.length > 0),
+      }))
+      .filter((s: Msg) => s.windows.length > 0);
+    this.rest = { ...this.rest, machines: { machines }, schedules };
+    return true;
+  }
+
+  /**
+   * Unreachable and gone entries to drop: older than `maxAgeMs` at `nowMs`, then the oldest
+   * beyond `maxCount` (counted per list, like Mesos).
+   */
+  gcCandidates(maxAgeMs: number, maxCount: number, nowMs: number): { unreachable: string[]; gone: string[] } {
+    const pick = (entries: Map<string, Msg>): string[] => {
+      const out: string[] = [];
+      const young: string[] = [];
+      for (const [id, e] of entries) (nowMs - timeInfoMs(e.timestamp) > maxAgeMs ? out : young).push(id);
+      const excess = young.length - Math.max(0, maxCount);
+      if (excess > 0) out.push(...young.slice(0, excess)); // oldest first
+      return out;
+    };
+    return { unreachable: pick(this.unreachable), gone: pick(this.gone) };
+  }
+
+  private editAgent(agentId: string, edit: (entry: Msg) => Msg | undefined): boolean {
+    for (const section of [this.admitted, this.unreachable]) {
+      const current = section.get(agentId);
+      if (!current) continue;
+      const next = edit(current);
+      if (!next) return false;
+      section.set(agentId, next); // same key: keeps its position
+      return true;
+    }
+    return false;
+  }
+}
+
+function agentIdOf(info: Msg): string | undefined {
+  const v = info?.id?.value;
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+function machineKey(id: Msg): string {
+  return `${id?.hostname ?? ''}\u0000${id?.ip ?? ''}`;
+}
