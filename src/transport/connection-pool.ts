@@ -35,6 +35,22 @@ class Connection<W> {
     this.socket.connect({ host: ip, port });
   }
 
+  /** Writes one whole request; requests made in the same tick leave in one writev. */
+  write(frame: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.write(frame);
+  }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
   get usable(): boolean {
     return !this.socket.destroyed && this.socket.writable;
   }
@@ -48,6 +64,8 @@ class Connection<W> {
  */
 export class ConnectionPool<W> {
   private readonly conns = new Map<string, Connection<W>>();
+  /** Which connection each watcher is on, so unwatch finds it after a reconnect moved it. */
+  private readonly watched = new Map<W, Connection<W>>();
   private closed = false;
 
   constructor(private readonly onBroken: (address: string, reason: string, watchers: W[]) => void) {}
@@ -55,24 +73,55 @@ export class ConnectionPool<W> {
   /** Writes one whole encoded request; `key` must be formatAddress(ip, port). */
   write(key: string, ip: string, port: number, frame: Buffer): void {
     const conn = this.connection(key, ip, port);
-    if (conn) conn.socket.write(frame);
+    if (conn) conn.write(frame);
+    else if (!this.closed) log.debug(`dropping message to ${key}: invalid port`);
   }
 
-  /**
-   * Connects if needed and registers `watcher` to be reported when that connection breaks (a link).
-   * Returns a function that removes the watcher again.
-   */
-  watch(key: string, ip: string, port: number, watcher: W): () => void {
-    if (this.closed) return noop;
+  /** Connects if needed and registers `watcher` to be reported when that connection breaks (a link). */
+  watch(key: string, ip: string, port: number, watcher: W): void {
+    if (this.closed) return;
     const conn = this.connection(key, ip, port);
     if (!conn) {
       setImmediate(() => {
         if (!this.closed) this.onBroken(key, `invalid port ${port}`, [watcher]);
       });
-      return noop;
+      return;
     }
     conn.watchers.add(watcher);
-    return () => conn.watchers.delete(watcher);
+    this.watched.set(watcher, conn);
+  }
+
+  unwatch(watcher: W): void {
+    const conn = this.watched.get(watcher);
+    if (!conn) return;
+    this.watched.delete(watcher);
+    conn.watchers.delete(watcher);
+  }
+
+  /**
+   * Replaces the connection to an address with a fresh one (libprocess's RECONNECT link): the old
+   * socket is dropped silently, with anything still unsent, and its watchers move to the new one.
+   */
+  reconnect(key: string, ip: string, port: number): void {
+    if (this.closed) return;
+    const old = this.conns.get(key);
+    if (old) this.conns.delete(key);
+    const conn = this.connection(key, ip, port);
+    if (!old) return;
+    const moved = [...old.watchers];
+    old.watchers.clear();
+    old.socket.destroy();
+    if (!conn) {
+      for (const w of moved) this.watched.delete(w);
+      setImmediate(() => {
+        if (!this.closed) this.onBroken(key, `invalid port ${port}`, moved);
+      });
+      return;
+    }
+    for (const w of moved) {
+      conn.watchers.add(w);
+      this.watched.set(w, conn);
+    }
   }
 
   /** True while a connection (possibly still connecting) to the address exists. */
@@ -100,6 +149,7 @@ export class ConnectionPool<W> {
     this.closed = true;
     const all = [...this.conns.values()];
     this.conns.clear();
+    this.watched.clear();
     for (const c of all) c.socket.destroy();
   }
 
@@ -121,6 +171,7 @@ export class ConnectionPool<W> {
     if (this.closed) return;
     const watchers = [...conn.watchers];
     conn.watchers.clear();
+    for (const w of watchers) this.watched.delete(w);
     const reason = error ? error.message : conn.connected ? 'closed by peer' : 'connection closed';
     log.debug(`connection to ${conn.key} broken: ${reason}`);
     this.onBroken(conn.key, reason, watchers);

@@ -7,7 +7,7 @@ import { logger } from '../common/log.js';
 import { HttpRequest, HttpServer, MAX_BODY_BYTES } from '../common/http/server.js';
 import { ConnectionPool } from './connection-pool.js';
 import { protoCodec, type MessageCodec, type Msg } from './codec-binding.js';
-import { formatAddress, formatUpid, toUpid, tryParseUpid, type UPID } from './upid.js';
+import { formatAddress, formatUpid, parseUpid, tryParseUpid, type UPID } from './upid.js';
 
 export type { Msg, MessageCodec } from './codec-binding.js';
 
@@ -26,6 +26,10 @@ export interface IncomingMessage {
 }
 /** Returns true to drop the message. */
 export type MessageFilter = (message: IncomingMessage) => boolean;
+
+export interface LinkOptions {
+  reconnect?: boolean;
+}
 
 export interface LibprocessOptions {
   /** Advertised address; the port may be 0 until the server listens (see setAddress). */
@@ -99,13 +103,17 @@ export class Actor {
   }
   sendRaw(to: UPID | string, name: string, body: Buffer | Uint8Array = EMPTY): void {
     if (!this.alive) return;
-    this.lp.transmit(this, toUpid(to), name, Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    this.lp.transmit(this, this.lp.resolve(to), name, Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   }
 
-  /** Watches the connection to `to`: onExited fires once when it breaks (or cannot be made). Idempotent. */
-  link(to: UPID | string): void {
+  /**
+   * Watches the connection to `to`: onExited fires once when it breaks (or cannot be made).
+   * Idempotent; `reconnect` (libprocess's RECONNECT) first swaps the connection to that address
+   * for a fresh one, silently, to get past a socket that may be half-open.
+   */
+  link(to: UPID | string, options: LinkOptions = {}): void {
     if (!this.alive) return;
-    this.lp.link(this, toUpid(to));
+    this.lp.link(this, this.lp.resolve(to), options.reconnect === true);
   }
   unlink(to: UPID | string): void {
     const pid = typeof to === 'string' ? to : formatUpid(to);
@@ -187,7 +195,7 @@ export class Libprocess {
   private readonly localQueue: Array<{ from: UPID; to: UPID; name: string; body: Buffer }> = [];
   private localScheduled = false;
   private readonly filters: MessageFilter[] = [];
-  private readonly fromCache = new Map<string, UPID>();
+  private readonly upidCache = new Map<string, UPID>();
   private readonly idCounters = new Map<string, number>();
   private closed = false;
 
@@ -266,7 +274,7 @@ export class Libprocess {
 
   /** True once an outgoing connection to the peer's address is established. */
   isConnected(peer: UPID | string): boolean {
-    const u = toUpid(peer);
+    const u = this.resolve(peer);
     return this.pool.isConnected(formatAddress(u.ip, u.port));
   }
 
@@ -293,13 +301,15 @@ export class Libprocess {
   }
 
   /** @internal */
-  link(owner: Actor, peer: UPID): void {
+  link(owner: Actor, peer: UPID, reconnect: boolean): void {
     const pid = formatUpid(peer);
+    const key = formatAddress(peer.ip, peer.port);
+    const remote = key !== this.selfKey;
+    if (reconnect && remote) this.pool.reconnect(key, peer.ip, peer.port);
     if (owner.links.has(pid)) return;
     const link: Link = { owner, peer, pid, unwatch: noop };
     owner.links.set(pid, link);
-    const key = formatAddress(peer.ip, peer.port);
-    if (key === this.selfKey) {
+    if (!remote) {
       if (!this.actors.has(peer.id)) {
         setImmediate(() => owner.exited(link));
         return;
@@ -311,7 +321,8 @@ export class Libprocess {
       link.unwatch = () => s.delete(link);
       return;
     }
-    link.unwatch = this.pool.watch(key, peer.ip, peer.port, link);
+    this.pool.watch(key, peer.ip, peer.port, link);
+    link.unwatch = () => this.pool.unwatch(link);
   }
 
   private enqueueLocal(from: UPID, to: UPID, name: string, body: Buffer): void {
@@ -340,13 +351,20 @@ export class Libprocess {
     actor.deliver(from, name, body);
   }
 
-  private parseFrom(text: string): UPID | undefined {
-    let u = this.fromCache.get(text);
+  /** A UPID from either form, parsing strings once (throws UpidError on a malformed one). */
+  resolve(to: UPID | string): UPID {
+    if (typeof to !== 'string') return to;
+    return this.parseCached(to) ?? parseUpid(to);
+  }
+
+  /** Parses through a small cache: the same few peers send and receive nearly every message. */
+  private parseCached(text: string): UPID | undefined {
+    let u = this.upidCache.get(text);
     if (u) return u;
     u = tryParseUpid(text);
     if (!u) return undefined;
-    if (this.fromCache.size >= 4096) this.fromCache.clear();
-    this.fromCache.set(text, Object.freeze(u));
+    if (this.upidCache.size >= 4096) this.upidCache.clear();
+    this.upidCache.set(text, Object.freeze(u));
     return u;
   }
 
@@ -362,7 +380,7 @@ export class Libprocess {
       fromText = ua.slice('libprocess/'.length);
     }
     // Like libprocess: a request whose sender or path does not parse is plain HTTP, not a message.
-    const from = this.parseFrom(fromText.trim());
+    const from = this.parseCached(fromText.trim());
     if (!from) return false;
     const path = req.path;
     const slash = path.indexOf('/', 1);

@@ -43,6 +43,8 @@ test('1,000 messages arrive in order, empty bodies included', async () => {
   const a = await startDaemon();
   const b = await startDaemon();
   try {
+    let inbound = 0;
+    b.server.nodeServer.on('connection', () => inbound++);
     const sender = a.lp.spawn('sender');
     const receiver = b.lp.spawn('receiver');
     const inbox = new Inbox<number>();
@@ -65,6 +67,8 @@ test('1,000 messages arrive in order, empty bodies included', async () => {
       got.map((r) => r.value),
       expected,
     );
+    // All of it over one persistent connection.
+    assert.equal(inbound, 1);
   } finally {
     await a.close();
     await b.close();
@@ -215,6 +219,45 @@ test('exited fires for a dead port, once per linked peer; queued messages are dr
     assert.equal(otherExited.items.length, 0);
   } finally {
     await a.close();
+  }
+});
+
+test('link with reconnect swaps the connection without reporting exited', async () => {
+  const a = await startDaemon();
+  const b = await startDaemon();
+  try {
+    const inbound: net.Socket[] = [];
+    b.server.nodeServer.on('connection', (s) => inbound.push(s));
+    const agent = b.lp.spawn('slave(1)');
+    const inbox = new Inbox<string>();
+    agent.installRaw('M', (from, body) => inbox.push(from, body.toString()));
+    const master = a.lp.spawn('master');
+    const exited = new Inbox<null>();
+    master.onExited((p) => exited.push(p, null));
+    master.link(agent.upid);
+    master.sendRaw(agent.upid, 'M', Buffer.from('before'));
+    await inbox.waitFor(1);
+    assert.equal(inbound.length, 1);
+    const oldClosed = new Promise<void>((r) => inbound[0]!.once('close', () => r()));
+
+    master.link(agent.upid, { reconnect: true });
+    master.sendRaw(agent.upid, 'M', Buffer.from('after'));
+    await inbox.waitFor(2);
+    await oldClosed;
+    assert.equal(inbound.length, 2);
+    assert.equal(exited.items.length, 0);
+
+    // The link now watches the new connection.
+    b.server.nodeServer.closeAllConnections();
+    await exited.waitFor(1);
+    assert.deepEqual(exited.items[0]!.from, agent.upid);
+    assert.deepEqual(
+      inbox.items.map((r) => r.value),
+      ['before', 'after'],
+    );
+  } finally {
+    await a.close();
+    await b.close();
   }
 });
 
