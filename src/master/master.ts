@@ -862,10 +862,11 @@ export class Master {
     }
     const id = agentIdFor(this.id, this.nextAgentId++);
     const agent = new Agent(id, slaveInfo, from, String(msg.version ?? ''), capabilityTypes(msg.agent_capabilities), total, this.clock.now());
-    this.admit(agent);
+    this.admit(agent, false);
     this.inc('master/slave_registrations');
     log.info(`Registered agent ${id} at ${from} (${agent.hostname}) with ${total.toString()}`);
     this.transport.send(from, MSG.slaveRegistered, { slave_id: { value: id }, connection: this.connectionInfo() });
+    this.startObserver(agent);
     this.allocator.addAgent(id, agent.info, agent.capabilities, total, new Map(agent.usedByFramework));
   }
 
@@ -873,12 +874,13 @@ export class Master {
     return { total_ping_timeout_seconds: (this.settings.agentPingTimeoutMs * this.settings.maxAgentPingTimeouts) / 1000 };
   }
 
-  private admit(agent: Agent): void {
+  /** Adds an agent to the registered set; pings start now unless the caller starts them after its reply. */
+  private admit(agent: Agent, observe = true): void {
     this.agentsById.set(agent.id, agent);
     this.agentsByPid.set(agent.pid, agent);
     this.unreachable.delete(agent.id);
     this.transport.link(agent.pid);
-    this.startObserver(agent);
+    if (observe) this.startObserver(agent);
   }
 
   reregisterSlave(from: string, msg: Msg): void {
@@ -926,7 +928,7 @@ export class Master {
     agent.reregisteredTime = agent.registeredTime;
     const n = /-S(\d+)$/.exec(id);
     if (n && id.startsWith(`${this.id}-S`)) this.nextAgentId = Math.max(this.nextAgentId, Number(n[1]) + 1);
-    this.admit(agent);
+    this.admit(agent, false);
     this.inc('master/slave_reregistrations');
 
     for (const info of (msg.frameworks ?? []) as Msg[]) {
@@ -959,6 +961,7 @@ export class Master {
     }
     log.info(`Re-registered agent ${id} at ${from} (${agent.hostname})`);
     this.transport.send(from, MSG.slaveReregistered, { slave_id: { value: id }, connection: this.connectionInfo() });
+    this.startObserver(agent);
     const used = new Map<string, Resources>();
     for (const [fid, r] of agent.usedByFramework) {
       const fw = this.frameworksById.get(fid);
