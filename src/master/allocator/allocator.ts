@@ -23,6 +23,9 @@ export interface AllocatorOptions {
   domain?: Msg;
   /** Randomness for agent shuffling and the random sorters (tests inject a seeded one). */
   random?: () => number;
+  /** --allocator_agent_recovery_factor (0.8) and --allocator_recovery_timeout in ms (10 min), see recover(). */
+  agentRecoveryFactor?: number;
+  recoveryTimeoutMs?: number;
 }
 
 /** Optional extra hooks an allocator may use (added after the first interface). */
@@ -72,4 +75,19 @@ export interface Allocator {
   /** Stops / restarts allocation (Mesos's pause()/resume()); optional. */
   pause?(): void;
   resume?(): void;
+
+  // ---- optional extensions (the built-in allocators implement all of them) ----
+
+  /** An offer operation converted held resources `from` into `to` on the agent (total changes too). */
+  updateAllocation?(frameworkId: string, agentId: string, from: Resources, to: Resources): boolean;
+  /** An operator operation converted available resources `from` into `to` on the agent. */
+  updateAvailable?(agentId: string, from: Resources, to: Resources): boolean;
+  /** After master failover: restore quotas; pause allocation until enough agents re-registered. */
+  recover?(expectedAgentCount: number, quotas: Map<string, { guarantees?: Resources; limits?: Resources }>): void;
+  /** --whitelist hostnames (undefined: every agent). */
+  updateWhitelist?(hostnames: string[] | undefined): void;
+  /** SUBSCRIBE/UPDATE_FRAMEWORK offer constraints (throws on invalid ones; undefined clears). */
+  updateOfferConstraints?(frameworkId: string, constraints: Msg | undefined): void;
+  /** `allocator/mesos/*` metrics for /metrics/snapshot. */
+  metrics?(): Record<string, number>;
 }

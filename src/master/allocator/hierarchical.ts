@@ -10,6 +10,8 @@ import type { TimerHandle } from '../../common/clock.js';
 import { type Bag, type Slot, SlotTable, add, subtract, contains, select, accumulate } from './slots.js';
 import { RoleTree, type RoleNode, type ShareContext, type SorterKind } from './roles.js';
 import { AgentState, Client, FrameworkState, agentCaps, frameworkCaps, frameworkRoles, type MinAlternatives } from './state.js';
+import { compileOfferConstraints } from './constraints.js';
+import { TimerStats } from './metrics.js';
 
 const log = logger('allocator');
 
@@ -76,6 +78,19 @@ export class HierarchicalAllocator implements Allocator {
   private pending: Pending | undefined;
   private scheduled = false;
 
+  // metrics (allocator/mesos/*)
+  private runs = 0;
+  private readonly runTimer = new TimerStats();
+  private readonly latencyTimer = new TimerStats();
+  private requestedAt: number | undefined;
+
+  /** --whitelist: hostnames that may be offered (undefined: all). */
+  private whitelist: Set<string> | undefined;
+  /** Offer-constraint results are cached per agent; bumped when agent infos change. */
+  private constraintEpoch = 0;
+  private recoveryTarget: number | undefined;
+  private recoveryTimer: TimerHandle | undefined;
+
   /** Most recent offers per framework -> agent (for rescinds when a quota limit drops). */
   private outstanding = new Map<string, Map<string, Bag>>();
 
@@ -102,6 +117,8 @@ export class HierarchicalAllocator implements Allocator {
     this.closed = true;
     if (this.interval) this.opts.clock.clearInterval(this.interval);
     this.interval = undefined;
+    if (this.recoveryTimer) this.opts.clock.clearTimeout(this.recoveryTimer);
+    this.recoveryTimer = undefined;
     this.pending?.resolve();
     this.pending = undefined;
   }
@@ -372,8 +389,10 @@ export class HierarchicalAllocator implements Allocator {
     this.agents.set(agentId, agent);
     agent.listPos = this.agentList.length;
     this.agentList.push(agent);
+    agent.whitelisted = !this.whitelist || this.whitelist.has(String(agent.info.hostname ?? ''));
     this.setTotal(agent, this.toBag(total));
     for (const [fwId, res] of used ?? []) this.trackUsed(agent, this.framework(fwId), res);
+    if (this.recoveryTarget !== undefined && this.agents.size >= this.recoveryTarget) this.endRecovery();
     void this.trigger();
   }
 
@@ -403,6 +422,8 @@ export class HierarchicalAllocator implements Allocator {
     if (agentInfo) {
       agent.info = agentInfo;
       agent.region = agentInfo?.domain?.fault_domain?.region?.name;
+      agent.whitelisted = !this.whitelist || this.whitelist.has(String(agentInfo.hostname ?? ''));
+      this.constraintEpoch++;
     }
     if (capabilities) agent.caps = agentCaps(capabilities);
     if (total) this.setTotal(agent, this.toBag(total));
@@ -620,7 +641,10 @@ export class HierarchicalAllocator implements Allocator {
   /** Requests a round; triggers that arrive before it starts share it. */
   private trigger(): Promise<void> {
     if (this.closed || !this.initialized) return Promise.resolve();
-    if (!this.pending) this.pending = deferred();
+    if (!this.pending) {
+      this.pending = deferred();
+      this.requestedAt = performance.now();
+    }
     const p = this.pending.promise;
     if (!this.running && !this.scheduled) {
       this.scheduled = true;
@@ -642,7 +666,14 @@ export class HierarchicalAllocator implements Allocator {
       current.resolve();
       return;
     }
+    if (this.requestedAt !== undefined) this.latencyTimer.record(performance.now() - this.requestedAt);
+    this.requestedAt = undefined;
+    const started = performance.now();
     this.running = this.round()
+      .then(() => {
+        this.runs++;
+        this.runTimer.record(performance.now() - started);
+      })
       .catch((err) => log.error(`Allocation round failed: ${(err as Error).stack ?? err}`))
       .then(() => {
         this.running = undefined;
@@ -677,7 +708,7 @@ export class HierarchicalAllocator implements Allocator {
           sliceStart = performance.now();
         }
         const agent = order[i];
-        if (agent.removed || !agent.active || !agent.offerable) continue;
+        if (agent.removed || !agent.active || !agent.offerable || !agent.whitelisted) continue;
         this.allocateAgent(agent, stage, now, offers, offeredShared, headroom);
       }
     }
@@ -812,6 +843,7 @@ export class HierarchicalAllocator implements Allocator {
         if (gpuOnly && !fw.caps.gpu) continue;
         if (fw.caps.multiRole && !agent.caps.multiRole) continue;
         if (remoteRegion && !fw.caps.regionAware) continue;
+        if (fw.constraints !== undefined && !this.passesConstraints(fw, role.path, agent)) continue;
         let cand = base;
         if (!fw.caps.revocable || !fw.caps.refinement) {
           const rev = fw.caps.revocable;
@@ -994,6 +1026,147 @@ export class HierarchicalAllocator implements Allocator {
     return false;
   }
 
+  // ---------------------------------------------------------------- operations, recovery, whitelist, constraints
+
+  /**
+   * An operation (RESERVE, CREATE, ...) converted resources a framework holds on an agent: `from`
+   * (held, with allocation_info) became `to`. The agent's total changes the same way. Returns false
+   * (and changes nothing) when the framework does not hold `from`.
+   */
+  updateAllocation(frameworkId: string, agentId: string, from: Resources, to: Resources): boolean {
+    const agent = this.agents.get(agentId);
+    const fw = this.frameworks.get(frameworkId);
+    if (!agent || !fw) return false;
+    const fromByRole = this.byAllocationRole(fw, from, agent);
+    const toByRole = this.byAllocationRole(fw, to, agent);
+    const held = agent.alloc.get(frameworkId);
+    for (const [role, bag] of fromByRole) if (!held?.get(role) || !contains(held.get(role)!, bag)) return false;
+    let total = agent.total;
+    for (const [role, bag] of fromByRole) {
+      this.untrack(agent, fw, role, bag);
+      total = subtract(total, bag);
+    }
+    for (const bag of toByRole.values()) total = add(total, bag);
+    this.setTotal(agent, total);
+    for (const [role, bag] of toByRole) this.track(agent, fw, role, bag);
+    // The offer the framework holds changed shape; a later rescind must see the new resources.
+    this.outstanding.get(frameworkId)?.delete(agentId);
+    return true;
+  }
+
+  /** An operator operation converted available resources on an agent (`from` must be available). */
+  updateAvailable(agentId: string, from: Resources, to: Resources): boolean {
+    const agent = this.agents.get(agentId);
+    if (!agent) return false;
+    const fromBag = this.toBag(from.unallocate());
+    const toBag = this.toBag(to.unallocate());
+    const nonSharedFrom = select(fromBag, this.slots.slots, (s) => !s.shared);
+    if (!contains(agent.available, nonSharedFrom) || !contains(agent.total, fromBag)) return false;
+    this.setTotal(agent, add(subtract(agent.total, fromBag), toBag));
+    void this.trigger();
+    return true;
+  }
+
+  /**
+   * After a master failover: restores quotas and, when quotas exist, pauses allocation until
+   * `agentRecoveryFactor` (0.8) of the expected agents re-registered or `recoveryTimeoutMs` (10 min) passed.
+   */
+  recover(expectedAgentCount: number, quotas: Map<string, { guarantees?: Resources; limits?: Resources }>): void {
+    for (const [role, q] of quotas ?? []) this.updateQuota(role, q);
+    if (!quotas || quotas.size === 0 || !(expectedAgentCount > 0)) return;
+    const target = Math.ceil(expectedAgentCount * (this.opts.agentRecoveryFactor ?? 0.8));
+    if (this.agents.size >= target) return;
+    this.recoveryTarget = target;
+    this.paused = true;
+    log.info(`Pausing allocation until ${target} agents re-register (or the recovery timeout passes)`);
+    this.recoveryTimer = this.opts.clock.setTimeout(() => this.endRecovery(), this.opts.recoveryTimeoutMs ?? 600_000);
+  }
+
+  private endRecovery(): void {
+    if (this.recoveryTarget === undefined) return;
+    this.recoveryTarget = undefined;
+    if (this.recoveryTimer) this.opts.clock.clearTimeout(this.recoveryTimer);
+    this.recoveryTimer = undefined;
+    this.resume();
+  }
+
+  /** --whitelist: only agents with these hostnames are offered; undefined lifts the whitelist. */
+  updateWhitelist(hostnames: string[] | undefined): void {
+    this.whitelist = hostnames ? new Set(hostnames) : undefined;
+    for (const agent of this.agentList) agent.whitelisted = !this.whitelist || this.whitelist.has(String(agent.info.hostname ?? ''));
+    void this.trigger();
+  }
+
+  /**
+   * SUBSCRIBE/UPDATE_FRAMEWORK offer_constraints. Throws OfferConstraintsError (nothing changed) on
+   * invalid constraints; undefined removes them. Only future offers are affected.
+   */
+  updateOfferConstraints(frameworkId: string, constraints: Msg | undefined): void {
+    const compiled = compileOfferConstraints(constraints);
+    const fw = this.frameworks.get(frameworkId);
+    if (!fw) return;
+    fw.constraints = compiled.size > 0 ? compiled : undefined;
+    fw.constraintCache = new Map();
+    void this.trigger();
+  }
+
+  private passesConstraints(fw: FrameworkState, role: string, agent: AgentState): boolean {
+    const pred = fw.constraints!.get(role);
+    if (!pred) return true;
+    let cache = fw.constraintCache.get(role);
+    if (!cache || cache.epoch !== this.constraintEpoch) {
+      cache = { epoch: this.constraintEpoch, results: new Map() };
+      fw.constraintCache.set(role, cache);
+    }
+    let ok = cache.results.get(agent.idx);
+    if (ok === undefined) {
+      ok = pred(agent.info);
+      cache.results.set(agent.idx, ok);
+    }
+    return ok;
+  }
+
+  // ---------------------------------------------------------------- metrics
+
+  /** The `allocator/mesos/*` (and `allocator/event_queue_dispatches`) metrics, Mesos names and units. */
+  metrics(): Record<string, number> {
+    const out: Record<string, number> = {};
+    out['allocator/mesos/event_queue_dispatches'] = this.pending ? 1 : 0;
+    out['allocator/event_queue_dispatches'] = this.pending ? 1 : 0;
+    out['allocator/mesos/allocation_runs'] = this.runs;
+    this.runTimer.report('allocator/mesos/allocation_run', out);
+    this.latencyTimer.report('allocator/mesos/allocation_run_latency', out);
+    const offered: number[] = [];
+    for (const agent of this.agentList) {
+      for (const byRole of agent.alloc.values()) for (const bag of byRole.values()) accumulate(bag, this.slots.slots, offered, 1);
+    }
+    for (const name of ['cpus', 'mem', 'disk']) {
+      const i = this.slots.name(name);
+      out[`allocator/mesos/resources/${name}/total`] = (this.ctx.totals[i] ?? 0) / 1000;
+      out[`allocator/mesos/resources/${name}/offered_or_allocated`] = (offered[i] ?? 0) / 1000;
+    }
+    const filtersByRole = new Map<string, number>();
+    for (const agent of this.agentList) {
+      for (const f of agent.filters) filtersByRole.set(f.client.role.path, (filtersByRole.get(f.client.role.path) ?? 0) + 1);
+    }
+    for (const node of this.tree.nodes) {
+      if (node.clients.length > 0) out[`allocator/mesos/offer_filters/roles/${node.path}/active`] = filtersByRole.get(node.path) ?? 0;
+      if (node.clients.length > 0 || node.guarantees || node.limits) {
+        out[`allocator/mesos/roles/${node.path}/shares/dominant`] = shareOf(node, this.ctx);
+      }
+      for (const [kind, vec] of [['guarantee', node.guarantees], ['limit', node.limits]] as const) {
+        if (!vec) continue;
+        for (let i = 0; i < vec.length; i++) {
+          if (vec[i] === undefined) continue;
+          const name = this.slots.names[i];
+          out[`allocator/mesos/quota/roles/${node.path}/resources/${name}/${kind}`] = vec[i] / 1000;
+          out[`allocator/mesos/quota/roles/${node.path}/resources/${name}/offered_or_allocated`] = this.consumed(node, i) / 1000;
+        }
+      }
+    }
+    return out;
+  }
+
   // ---------------------------------------------------------------- introspection (tests, endpoints)
 
   /** Offered-or-allocated resources of (framework, role) on an agent, for tests and debugging. */
@@ -1028,6 +1201,11 @@ function taken(bag: Bag, slot: number): number {
 function isAtomic(s: Slot): boolean {
   const d = s.template.disk;
   return !!d && (d.source?.type === 'MOUNT' || d.source?.type === 'BLOCK' || d.persistence !== undefined || (d.source?.type === 'RAW' && d.source?.id !== undefined));
+}
+
+function shareOf(node: RoleNode, ctx: ShareContext): number {
+  node.refresh(ctx);
+  return node.shareCache;
 }
 
 function shuffle<T>(list: T[], rnd: () => number): void {

@@ -6,6 +6,7 @@ import { HierarchicalAllocator } from './hierarchical.js';
 
 export type { Allocator, AllocatorOptions, AllocatorHooks, OfferCallback, InverseOfferCallback, Msg } from './allocator.js';
 export { HierarchicalAllocator, DEFAULT_REFUSE_SECONDS } from './hierarchical.js';
+export { compileOfferConstraints, OfferConstraintsError } from './constraints.js';
 
 /** Names of the built-in allocators. */
 export const BUILTIN_ALLOCATORS = ['hierarchical', 'HierarchicalDRF', 'mesos::internal::master::allocator::HierarchicalDRF', 'strict-priority'];

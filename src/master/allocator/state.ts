@@ -48,6 +48,9 @@ export class FrameworkState {
   roles: string[] = [];
   suppressed = new Set<string>();
   readonly clients = new Map<string, Client>();
+  /** Offer constraints by role (undefined: none), and their cached per-agent results. */
+  constraints: Map<string, (agentInfo: Msg) => boolean> | undefined;
+  constraintCache = new Map<string, { epoch: number; results: Map<number, boolean> }>();
   /** offer_filters[role].min_allocatable_resources, when the framework set them. */
   mins = new Map<string, MinAlternatives>();
   constructor(
@@ -114,6 +117,8 @@ export class AgentState {
   /** Non-shared resources neither offered nor allocated. */
   available: Bag = [];
   hasGpu = false;
+  /** On the --whitelist (or no whitelist). */
+  whitelisted = true;
   /** Has cpus or mem: an agent with neither is never offered. */
   offerable = false;
   /** Position in the allocator's dense agent list. */
