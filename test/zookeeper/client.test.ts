@@ -1,0 +1,96 @@
+// The wire client against a real ZooKeeper server.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { WireZkClient, isZkError, parseServers, type ZkClient } from '../../src/zookeeper/index.js';
+import { startZooKeeper, zookeeperMissing, type ZkTestCluster } from '../support/zookeeper-server.js';
+import { defineClientBehaviour } from './behaviour.js';
+
+const missing = zookeeperMissing();
+if (missing) console.log(`# ${missing}`);
+
+describe('WireZkClient against a real ZooKeeper', { skip: missing }, () => {
+  let zk: ZkTestCluster;
+  const clients: ZkClient[] = [];
+
+  before(async () => {
+    zk = await startZooKeeper();
+  });
+  after(async () => {
+    for (const c of clients) await c.close();
+    await zk?.stop();
+  });
+
+  async function client(opts: { sessionTimeoutMs?: number } = {}): Promise<WireZkClient> {
+    const c = new WireZkClient({ servers: parseServers(zk.connectString), sessionTimeoutMs: opts.sessionTimeoutMs ?? 4000 });
+    clients.push(c);
+    await c.connected();
+    return c;
+  }
+
+  defineClientBehaviour(() => ({
+    client,
+    // Steal the session from a second connection and close it there: the ensemble ends it.
+    async expire(c) {
+      const w = c as WireZkClient;
+      const thief = new WireZkClient({ servers: parseServers(zk.connectString), session: { id: w.sessionId, password: w.sessionPassword } });
+      await thief.connected();
+      assert.equal(thief.sessionId, w.sessionId);
+      await thief.close();
+    },
+  }));
+
+  it('negotiates the session timeout within the server bounds', async () => {
+    const c = await client({ sessionTimeoutMs: 120_000 });
+    assert.equal(c.sessionTimeoutMs, 60_000);
+    assert.ok(c.sessionId > 0n);
+  });
+
+  it('stores and returns large node data intact', async () => {
+    const c = await client();
+    const big = Buffer.alloc(900 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    await c.create('/big', big);
+    assert.ok((await c.getData('/big')).data.equals(big));
+  });
+
+  it('rejects a session with a wrong password as expired', async () => {
+    const c = await client();
+    const bad = new WireZkClient({ servers: parseServers(zk.connectString), session: { id: c.sessionId, password: Buffer.alloc(16, 7) } });
+    await assert.rejects(bad.connected(), (e: unknown) => isZkError(e, 'SESSIONEXPIRED'));
+    assert.equal(bad.state, 'expired');
+    assert.ok(await c.exists('/'));
+  });
+});
+
+describe('WireZkClient without a reachable server', { skip: missing }, () => {
+  it('keeps its session across a server restart and expires it locally when the server stays away', async () => {
+    const zk = await startZooKeeper();
+    const c = new WireZkClient({ servers: parseServers(zk.connectString), sessionTimeoutMs: 1500 });
+    // The client's clock timers are unref'ed (daemons keep themselves alive); keep this test alive.
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      await c.connected();
+      const node = await c.create('/eph', Buffer.from('x'), 'ephemeral');
+      const session = c.sessionId;
+      const server = zk.servers[0]!;
+      // A short outage: the session survives on the restarted server (sessions are in its log).
+      const down = new Promise<void>((r) => { const off = c.onState((s) => { if (s === 'disconnected') { off(); r(); } }); });
+      await server.kill();
+      await down;
+      server.start();
+      await server.ready();
+      await c.connected();
+      assert.equal(c.sessionId, session);
+      assert.ok(await c.exists(node));
+      // A long outage: no server answers within the session timeout, so the client gives the session up.
+      const gone = new Promise<void>((r) => { const off = c.onState((s) => { if (s === 'expired') { off(); r(); } }); });
+      await server.kill();
+      await gone;
+      assert.equal(c.state, 'expired');
+    } finally {
+      clearInterval(keepAlive);
+      await c.close();
+      await zk.stop();
+    }
+  });
+});
