@@ -909,8 +909,10 @@ export class Master {
       known.reregisteredTime = this.clock.now();
       this.reconnect(known);
       this.inc('master/slave_reregistrations');
-      this.transport.send(from, MSG.slaveReregistered, { slave_id: { value: id }, connection: this.connectionInfo() });
-      this.reconcileKnownAgent(known, msg);
+      this.transport.send(from, MSG.slaveReregistered, {
+        slave_id: { value: id }, reconciliations: this.reconcileKnownAgent(known, msg), connection: this.connectionInfo(),
+      });
+      this.resendKills(known);
       return;
     }
 
@@ -975,22 +977,29 @@ export class Master {
     }
   }
 
-  /** A known agent re-registered: tasks it no longer has are lost, pending kills are re-sent. */
-  private reconcileKnownAgent(agent: Agent, msg: Msg): void {
+  /**
+   * A known agent re-registered: the tasks the master has there but the agent did not report go back
+   * to it as `reconciliations` (the agent answers TASK_DROPPED/LOST for those it never saw), and
+   * kills it may have missed are re-sent.
+   */
+  private reconcileKnownAgent(agent: Agent, msg: Msg): Msg[] {
     const reported = new Set<string>();
     for (const t of (msg.tasks ?? []) as Msg[]) reported.add(`${t.framework_id?.value}/${t.task_id?.value}`);
-    for (const task of agent.allTasks()) {
-      if (reported.has(`${task.frameworkId}/${task.id}`) || isTerminalState(task.state)) continue;
-      // Tasks still staging may simply not have reached the agent yet; Mesos drops them.
-      const fw = this.frameworksById.get(task.frameworkId);
-      const status = masterStatus({
-        taskId: task.id, state: fw?.partitionAware ? 'TASK_DROPPED' : 'TASK_LOST', reason: 'REASON_AGENT_REREGISTERED',
-        message: 'Task is unknown to the agent', agentId: agent.id, executorId: task.executorId, nowSeconds: this.nowSeconds(),
-      });
-      this.updateTask(task, status, undefined);
-      if (fw) this.forwardStatus(fw, status);
-      this.removeTask(task);
+    const reconciliations: Msg[] = [];
+    for (const [fid, tasks] of agent.tasks) {
+      const statuses: Msg[] = [];
+      for (const task of tasks.values()) {
+        if (reported.has(`${fid}/${task.id}`)) continue;
+        statuses.push({
+          task_id: { value: task.id }, agent_id: { value: agent.id }, state: task.state, source: 'SOURCE_MASTER', timestamp: this.nowSeconds(),
+        });
+      }
+      if (statuses.length > 0) reconciliations.push({ framework_id: { value: fid }, statuses });
     }
+    return reconciliations;
+  }
+
+  private resendKills(agent: Agent): void {
     for (const [fid, ids] of agent.killedTasks) {
       for (const tid of ids) {
         if (agent.task(fid, tid)) this.transport.send(agent.pid, MSG.killTask, { framework_id: { value: fid }, task_id: { value: tid } });

@@ -79,6 +79,8 @@ export interface LocalDiskStoreOptions {
 export class LocalDiskStore implements RegistryStore {
   readonly dir: string;
   private version: number | undefined;
+  /** The version in each slot's header as we last saw or wrote it (undefined: none/unreadable). */
+  private headers: Array<number | undefined> = [undefined, undefined];
   private chain: Promise<unknown> = Promise.resolve();
   private readonly warn: (message: string) => void;
 
@@ -97,9 +99,15 @@ export class LocalDiskStore implements RegistryStore {
       if (expectedVersion !== this.version) {
         throw new StaleVersionError(`version mismatch: expected ${expectedVersion}, registry is at ${this.version}`);
       }
+      // Another process writing the same work_dir shows up as a slot header we did not leave there.
+      const headers = await this.readHeaders();
+      if (headers.some((v, i) => v !== this.headers[i])) {
+        throw new StaleVersionError(`version mismatch: ${this.dir} was written by someone else (slot versions ${headers.join(', ')})`);
+      }
       const next = expectedVersion + 1;
       await this.writeDurably(SLOTS[next % 2]!, encodeSnapshot(next, data));
       this.version = next;
+      this.headers[next % 2] = next;
       return next;
     });
   }
@@ -139,7 +147,35 @@ export class LocalDiskStore implements RegistryStore {
       this.warn(`Ignoring damaged registry snapshot in ${this.dir} (${damaged.join('; ')}); using version ${best.version}`);
     }
     this.version = best?.version ?? 0;
+    this.headers = await this.readHeaders();
     return best && { version: best.version, data: Buffer.from(best.data) };
+  }
+
+  /** Each slot's header version, when the header itself is intact. */
+  private async readHeaders(): Promise<Array<number | undefined>> {
+    const out: Array<number | undefined> = [];
+    for (const slot of SLOTS) {
+      let handle;
+      try {
+        handle = await fsp.open(path.join(this.dir, slot), 'r');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          out.push(undefined);
+          continue;
+        }
+        throw e;
+      }
+      try {
+        const header = Buffer.alloc(HEADER_BYTES);
+        const { bytesRead } = await handle.read(header, 0, HEADER_BYTES, 0);
+        const intact = bytesRead === HEADER_BYTES && header.subarray(0, 8).equals(MAGIC) &&
+          header.readUInt32BE(24) === crc32(header.subarray(0, 24));
+        out.push(intact ? Number(header.readBigUInt64BE(8)) : undefined);
+      } finally {
+        await handle.close();
+      }
+    }
+    return out;
   }
 
   private async writeDurably(slot: string, bytes: Buffer): Promise<void> {

@@ -1,0 +1,165 @@
+// Legacy endpoints (spec 5.1, 5.3): shapes of /state, /state-summary, /frameworks, /slaves, /tasks,
+// /redirect, /health, /version, /flags and /metrics/snapshot; /master/x is the same as /x.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FRAMEWORK, FakeAgent, Scheduler, commandTask, getJson, request, scalar, startTestMaster } from './helpers.js';
+
+test('legacy endpoints report frameworks, agents, tasks and offers with Mesos shapes', async (t) => {
+  const c = await startTestMaster(['--cluster=test-cluster']);
+  const agent = await FakeAgent.start(c.master.pid);
+  const s = new Scheduler(c.url);
+  t.after(async () => {
+    s.disconnect();
+    await agent.stop();
+    await c.master.stop();
+  });
+  const agentId = await agent.register('cpus:4;mem:1024;disk:2048;ports:[31000-32000];cpus(ops):1');
+  await s.subscribe({ ...FRAMEWORK, capabilities: [{ type: 'MULTI_ROLE' }], roles: ['*', 'ops'], labels: { labels: [{ key: 'k', value: 'v' }] } });
+  await s.next('SUBSCRIBED');
+  const offers = [];
+  while (offers.length < 2) offers.push(...(await s.next('OFFERS')).offers.offers);
+  const star = offers.find((o: any) => o.allocation_info.role === '*');
+  await s.call({
+    type: 'ACCEPT',
+    accept: {
+      offer_ids: [star.id],
+      operations: [{ type: 'LAUNCH', launch: { task_infos: [{ ...commandTask('t1', agentId, [scalar('cpus', 1), scalar('mem', 64)]), labels: { labels: [{ key: 'a', value: 'b' }] } }] } }],
+      filters: { refuse_seconds: 1000 },
+    },
+  });
+  await agent.next('RunTaskMessage');
+
+  const state = await getJson(c.url, '/master/state');
+  const same = await getJson(c.url, '/state');
+  assert.equal(same.id, state.id);
+  assert.equal(state.version, '1.11.0');
+  assert.equal(state.id, c.master.master.id);
+  assert.equal(state.pid, c.master.pid);
+  assert.equal(state.leader, c.master.pid);
+  assert.equal(state.leader_info.id, state.id);
+  assert.equal(state.cluster, 'test-cluster');
+  assert.deepEqual(state.capabilities, ['AGENT_UPDATE', 'AGENT_DRAINING', 'QUOTA_V2']);
+  assert.equal(state.activated_slaves, 1);
+  assert.equal(state.flags.cluster, 'test-cluster');
+  assert.equal(typeof state.start_time, 'number');
+  assert.deepEqual(state.orphan_tasks, []);
+
+  const slave = state.slaves[0];
+  assert.equal(slave.id, agentId);
+  assert.equal(slave.pid, agent.pid);
+  assert.equal(slave.hostname, 'agent-host');
+  assert.deepEqual(slave.resources, { cpus: 5, gpus: 0, mem: 1024, disk: 2048, ports: '[31000-32000]' });
+  assert.equal(slave.used_resources.cpus, 1);
+  assert.equal(slave.reserved_resources.ops.cpus, 1);
+  assert.equal(slave.unreserved_resources.cpus, 4);
+  assert.equal(slave.offered_resources.cpus, 1);
+  assert.equal(slave.active, true);
+  assert.deepEqual(slave.capabilities, ['MULTI_ROLE', 'HIERARCHICAL_ROLE', 'RESERVATION_REFINEMENT']);
+
+  const fw = state.frameworks[0];
+  assert.equal(fw.id, s.frameworkId);
+  assert.equal(fw.name, 'test-framework');
+  assert.equal(fw.pid, undefined);
+  assert.deepEqual(fw.roles, ['*', 'ops']);
+  assert.equal(fw.role, undefined);
+  assert.deepEqual(fw.capabilities, ['MULTI_ROLE']);
+  assert.equal(fw.active, true);
+  assert.equal(fw.connected, true);
+  assert.equal(fw.checkpoint, false);
+  assert.equal(fw.failover_timeout, 0);
+  assert.deepEqual(fw.labels, [{ key: 'k', value: 'v' }]);
+  assert.equal(fw.offers.length, 1);
+  assert.equal(fw.offers[0].allocation_info.role, 'ops');
+  assert.equal(fw.offers[0].slave_id, agentId);
+  const task = fw.tasks[0];
+  assert.equal(task.id, 't1');
+  assert.equal(task.slave_id, agentId);
+  assert.equal(task.framework_id, s.frameworkId);
+  assert.equal(task.executor_id, '');
+  assert.equal(task.state, 'TASK_STAGING');
+  assert.equal(task.role, '*');
+  assert.deepEqual(task.resources, { cpus: 1, gpus: 0, mem: 64, disk: 0 });
+  assert.deepEqual(task.labels, [{ key: 'a', value: 'b' }]);
+  assert.deepEqual(task.statuses, []);
+
+  const summary = await getJson(c.url, '/master/state-summary');
+  assert.equal(summary.cluster, 'test-cluster');
+  assert.equal(summary.slaves[0].TASK_STAGING, 1);
+  assert.equal(summary.slaves[0].TASK_RUNNING, 0);
+  assert.deepEqual(summary.slaves[0].framework_ids, [s.frameworkId]);
+  assert.equal(summary.frameworks[0].TASK_STAGING, 1);
+  assert.deepEqual(summary.frameworks[0].slave_ids, [agentId]);
+
+  const frameworks = await getJson(c.url, `/master/frameworks?framework_id=${s.frameworkId}`);
+  assert.equal(frameworks.frameworks.length, 1);
+  assert.deepEqual(frameworks.completed_frameworks, []);
+  assert.deepEqual(frameworks.unregistered_frameworks, []);
+  assert.equal((await getJson(c.url, '/master/frameworks?framework_id=nope')).frameworks.length, 0);
+
+  const slaves = await getJson(c.url, '/master/slaves');
+  assert.equal(slaves.slaves[0].id, agentId);
+  assert.ok(Array.isArray(slaves.slaves[0].unreserved_resources_full));
+  assert.ok(Array.isArray(slaves.slaves[0].reserved_resources_full.ops));
+  assert.deepEqual(slaves.recovered_slaves, []);
+
+  const tasks = await getJson(c.url, '/master/tasks');
+  assert.equal(tasks.tasks.length, 1);
+  assert.equal((await getJson(c.url, '/master/tasks?offset=1')).tasks.length, 0);
+  assert.equal((await getJson(c.url, '/master/tasks?limit=0')).tasks.length, 0);
+  assert.equal((await getJson(c.url, '/master/tasks?task_id=nope')).tasks.length, 0);
+  assert.equal((await request(c.url, '/master/tasks?limit=x')).status, 400);
+  assert.equal((await request(c.url, '/master/tasks?order=up')).status, 400);
+
+  const metrics = await getJson(c.url, '/metrics/snapshot');
+  assert.equal(metrics['master/elected'], 1);
+  assert.equal(metrics['master/slaves_active'], 1);
+  assert.equal(metrics['master/frameworks_active'], 1);
+  assert.equal(metrics['master/frameworks_connected'], 1);
+  assert.equal(metrics['master/tasks_staging'], 1);
+  assert.equal(metrics['master/cpus_total'], 5);
+  assert.equal(metrics['master/cpus_used'], 1);
+  assert.equal(metrics['master/cpus_percent'], 0.2);
+  assert.equal(metrics['master/outstanding_offers'], 1);
+  assert.equal(metrics['master/messages_register_slave'], 1);
+  assert.equal(typeof metrics['master/uptime_secs'], 'number');
+});
+
+test('health, version, flags, redirect, jsonp and unknown paths', async (t) => {
+  const c = await startTestMaster(['--allocation_interval=2secs']);
+  t.after(() => c.master.stop());
+  const health = await request(c.url, '/master/health');
+  assert.equal(health.status, 200);
+  assert.equal(health.body, '');
+  const version = await getJson(c.url, '/version');
+  assert.equal(version.version, '1.11.0');
+  assert.equal(typeof version.build_time, 'number');
+  const flags = await getJson(c.url, '/master/flags');
+  assert.equal(flags.flags.allocation_interval, '2secs');
+  assert.equal(flags.flags.agent_ping_timeout, '15secs');
+  assert.equal(flags.flags.port, '0');
+  const redirect = await request(c.url, '/master/redirect');
+  assert.equal(redirect.status, 307);
+  assert.equal(redirect.headers.location, `//${c.master.master.info.hostname}:${c.master.port}`);
+  const jsonp = await request(c.url, '/master/state?jsonp=cb');
+  assert.match(jsonp.body, /^cb\(\{/);
+  assert.equal((await request(c.url, '/master/redirect/x')).status, 404);
+  assert.equal((await request(c.url, '/master/state', { method: 'POST' })).status, 405);
+});
+
+test('startMaster rejects unknown flags and accepts every Mesos master flag name', async () => {
+  const { startMaster, MASTER_FLAGS } = await import('../../src/master/main.js');
+  await assert.rejects(startMaster(['--ip=127.0.0.1', '--port=0', '--no_such_flag=1'], { env: {} }), /unknown flag 'no_such_flag'/);
+  for (const name of ['zk', 'quorum', 'registry', 'work_dir', 'offer_timeout', 'max_completed_frameworks', 'authenticate_http_readonly', 'webui_dir', 'weights', 'roles']) {
+    assert.ok(MASTER_FLAGS.some((f) => f.name === name), name);
+  }
+  const m = await startMaster(['--ip=127.0.0.1', '--port=0', '--zk_session_timeout=20secs', '--webui_dir=/x'], { env: { MESOS_CLUSTER: 'from-env' } });
+  try {
+    assert.ok(m.port > 0);
+    assert.equal(m.url, `http://127.0.0.1:${m.port}`);
+    assert.equal(m.pid, `master@127.0.0.1:${m.port}`);
+    const flags = await getJson(m.url, '/flags');
+    assert.equal(flags.flags.cluster, 'from-env');
+  } finally {
+    await m.stop();
+  }
+});
