@@ -115,3 +115,29 @@ test('execute reports a master it cannot reach and exits 1', async () => {
   assert.equal(code, 1);
   assert.match(err.join('\n'), /ECONNREFUSED/);
 });
+
+test('execute --task launches the given TaskInfo with the agent id from the offer', async (t) => {
+  const master = await new FakeMaster().start();
+  t.after(() => master.stop());
+  const taskJson = JSON.stringify({
+    name: 'from-json',
+    task_id: { value: 'tj-1' },
+    command: { value: 'echo from json' },
+    resources: [
+      { name: 'cpus', type: 'SCALAR', scalar: { value: 0.75 } },
+      { name: 'mem', type: 'SCALAR', scalar: { value: 100 } },
+    ],
+    labels: { labels: [{ key: 'k', value: 'v' }] },
+  });
+  const { code, task, out } = await runAgainst(master, [`--task=${taskJson}`, '--partition_aware', '--framework_capabilities=TASK_KILLING_STATE,GPU_RESOURCES'], 'TASK_FINISHED');
+  assert.equal(code, 0);
+  assert.deepEqual(task.task_id, { value: 'tj-1' });
+  assert.equal(task.name, 'from-json');
+  assert.deepEqual(task.agent_id, { value: 'S1' });
+  assert.equal(task.command.value, 'echo from json');
+  assert.deepEqual(task.labels.labels, [{ key: 'k', value: 'v' }]);
+  assert.equal(task.resources.find((r: any) => r.name === 'cpus').scalar.value, 0.75);
+  const caps = master.subscribes[0]!.body.subscribe.framework_info.capabilities.map((c: any) => c.type).sort();
+  assert.deepEqual(caps, ['GPU_RESOURCES', 'MULTI_ROLE', 'PARTITION_AWARE', 'TASK_KILLING_STATE']);
+  assert.ok(out.includes("Received status update TASK_FINISHED for task 'tj-1'"));
+});
