@@ -200,16 +200,34 @@ export class Agent {
     for (const fw of this.frameworkMap.values()) {
       for (const ex of fw.executors.values()) {
         if (ex.phase === 'TERMINATED') continue;
-        waits.push(this.killExecutorNow(ex));
+        waits.push(this.terminated(ex));
+        // Executors hear SHUTDOWN, but nobody waits for a grace period: the agent is going away.
+        ex.phase = 'TERMINATING';
+        ex.channel?.shutdown();
       }
     }
-    await Promise.allSettled(waits);
-    // Anything the containerizer still runs (a command executor's task) goes too.
     await Promise.allSettled(this.containerizer.containers().map((c) => this.containerizer.destroy(c, 0)));
+    // Executors whose container is gone report back through wait()/onTerminated.
+    await Promise.allSettled(waits);
     this.statusUpdates.stop();
     for (const fw of this.frameworkMap.values()) {
       for (const ex of fw.executors.values()) this.clearExecutorTimers(ex);
     }
+  }
+
+  /** Resolves when the executor terminated (or after a safety delay, so stop() never hangs). */
+  private terminated(executor: Executor): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      const list = this.terminationWaiters.get(executor) ?? [];
+      list.push(resolve);
+      this.terminationWaiters.set(executor, list);
+    });
+    const safety = new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 5_000);
+      t.unref();
+      void done.then(() => clearTimeout(t));
+    });
+    return Promise.race([done, safety]);
   }
 
   // ---- registration (AGT-01) ----
@@ -349,6 +367,16 @@ export class Agent {
       log.warn(`Ignoring task ${idValue(task?.task_id)}: the agent is not registered`);
       return;
     }
+    // launch_executor=false: the master expects the executor to be running already.
+    if (m.launch_executor === false && task.executor) {
+      const ex = this.frameworkMap.get(idValue(frameworkInfo.id))?.executors.get(idValue(task.executor.executor_id));
+      if (!ex || ex.phase === 'TERMINATING' || ex.phase === 'TERMINATED') {
+        const fw = this.ensureFramework(frameworkInfo, typeof m.pid === 'string' ? m.pid : undefined);
+        this.dropTask(fw, task, 'No running executor to launch the task on');
+        this.maybeRemoveFramework(fw);
+        return;
+      }
+    }
     this.runTasks(frameworkInfo, typeof m.pid === 'string' ? m.pid : undefined, [task], task.executor, false);
   }
 
@@ -462,6 +490,10 @@ export class Agent {
       .launch({ containerId, sandbox: directory, command: executorInfo.command ?? {}, env, user })
       .then(
         () => {
+          if (this.status === 'TERMINATING') {
+            // The agent stopped while the container was being started.
+            void this.containerizer.destroy(containerId, 0);
+          }
           log.info(`Launched executor '${executorId}' of framework ${fw.id} in container ${containerId}`);
           this.containerizer.wait(containerId).then(
             (t) => this.executorTerminated(fw, executor, t.status),
@@ -724,34 +756,6 @@ export class Agent {
     }
   }
 
-  /** For stop(): ends one executor as fast as its kill path allows and waits for it. */
-  private killExecutorNow(executor: Executor): Promise<void> {
-    const done = new Promise<void>((resolve) => {
-      const list = this.terminationWaiters.get(executor) ?? [];
-      list.push(resolve);
-      this.terminationWaiters.set(executor, list);
-    });
-    const fw = this.frameworkMap.get(executor.frameworkId);
-    if (executor.kind === 'command') {
-      executor.phase = 'TERMINATING';
-      executor.channel?.shutdown();
-    } else {
-      executor.channel?.shutdown();
-      executor.phase = 'TERMINATING';
-      this.containerizer.destroy(executor.containerId, 0).then(
-        () => fw && this.executorTerminated(fw, executor),
-        () => fw && this.executorTerminated(fw, executor),
-      );
-    }
-    // Never hang stop() on an executor that does not report back.
-    const safety = new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 10_000);
-      t.unref();
-      void done.then(() => clearTimeout(t));
-    });
-    return Promise.race([done, safety]);
-  }
-
   private onFrameworkMessage(from: UPID, m: Msg): void {
     if (!this.isFromMaster(from)) return;
     const fw = this.frameworkMap.get(idValue(m.framework_id));
@@ -816,7 +820,9 @@ export class Agent {
   }
 
   private maybeRemoveExecutor(fw: Framework, executor: Executor): void {
-    if (executor.phase !== 'TERMINATED' || executor.hasIncompleteTasks) return;
+    if (executor.phase !== 'TERMINATED') return;
+    // A framework being shut down has nobody left to acknowledge its tasks' last updates.
+    if (executor.hasIncompleteTasks && !fw.terminating) return;
     if (fw.executors.get(executor.id) !== executor) return;
     fw.completeExecutor(executor, this.config.maxCompletedExecutorsPerFramework);
     this.maybeRemoveFramework(fw);

@@ -265,6 +265,44 @@ test('re-registers with a master that comes back after its connection broke', as
   }
 });
 
+test('ShutdownFrameworkMessage kills the framework\'s tasks; /monitor/statistics reports running executors', async () => {
+  const { master, agent } = await setup();
+  try {
+    await master.waitFor('registered', () => agent.agent.registered);
+    master.send('RunTaskMessage', { framework: frameworkInfo(), task: commandTask('s1', 'sleep 30') });
+    master.acknowledge(await master.update('s1', 0));
+    const running = await master.update('s1', 1);
+    assert.equal(running.update.status.state, 'TASK_RUNNING');
+    master.acknowledge(running);
+
+    const stats = await getJson(`${agent.url}/monitor/statistics`);
+    assert.equal(stats.length, 1);
+    assert.equal(stats[0].executor_id, 's1');
+    assert.equal(stats[0].framework_id, 'fw-1');
+    assert.equal(stats[0].source, 's1');
+    assert.equal(stats[0].executor_name, "Command Executor (Task: s1) (Command: sh -c 'sleep 30')");
+    assert.equal(stats[0].statistics.cpus_limit, 0.2);
+    assert.equal(stats[0].statistics.mem_limit_bytes, 64 * 1024 * 1024);
+    assert.equal(typeof stats[0].statistics.timestamp, 'number');
+    const metrics = await getJson(`${agent.url}/metrics/snapshot`);
+    assert.equal(metrics['slave/tasks_running'], 1);
+    assert.equal(metrics['slave/executors_running'], 1);
+    assert.equal(metrics['slave/cpus_used'], 0.2);
+
+    master.send('ShutdownFrameworkMessage', { framework_id: { value: 'fw-1' } });
+    const end = await master.update('s1', 2);
+    assert.ok(['TASK_KILLED', 'TASK_FAILED'].includes(end.update.status.state), end.update.status.state);
+    // Shut-down frameworks leave nothing running and no update streams behind.
+    for (let i = 0; i < 200 && (await getJson(`${agent.url}/state`)).frameworks.length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const state = await getJson(`${agent.url}/state`);
+    assert.equal(state.frameworks.length, 0);
+    assert.equal(state.completed_frameworks[0].id, 'fw-1');
+    assert.equal(agent.agent.statusUpdates.pendingCount(), 0);
+  } finally {
+    await teardown(master, agent);
+  }
+});
+
 test('ShutdownMessage from the master stops the agent and its tasks', async () => {
   const { master, agent } = await setup();
   try {
