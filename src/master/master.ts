@@ -442,7 +442,6 @@ export class Master {
   }
 
   accept(fw: Framework, accept: Msg): void {
-    this.inc('master/messages_accept');
     const offerIds: string[] = ((accept.offer_ids ?? []) as Msg[]).map((o) => String(o.value));
     const operations: Msg[] = accept.operations ?? [];
     const refuse = refuseSeconds(accept.filters);
@@ -1058,6 +1057,9 @@ export class Master {
     this.stopObserver(agent.id);
     for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true);
     this.allocator.removeAgent(agent.id);
+    // Gone from the registered set first, so releasing its tasks only updates the frameworks.
+    this.agentsById.delete(agent.id);
+    this.agentsByPid.delete(agent.pid);
     const now = this.nowSeconds();
     for (const task of agent.allTasks()) {
       const fw = this.frameworksById.get(task.frameworkId);
@@ -1071,7 +1073,6 @@ export class Master {
         });
         if (unreachable) task.unreachableTime = now;
         this.updateTask(task, status, undefined);
-        if (state === 'TASK_UNREACHABLE') task.released = true;
         if (fw) this.forwardStatus(fw, status);
       }
       this.removeTask(task, unreachable);
@@ -1088,8 +1089,6 @@ export class Master {
       fw?.executors.delete(agent.id);
     }
     agent.executors.clear();
-    this.agentsById.delete(agent.id);
-    this.agentsByPid.delete(agent.pid);
     if (unreachable) this.unreachable.set(agent.id, { time: this.clock.now(), info: agent.info });
     this.inc('master/slave_removals');
     for (const fw of this.frameworksById.values()) fw.send({ type: 'FAILURE', failure: { agent_id: { value: agent.id } } });

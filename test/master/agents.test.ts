@@ -99,6 +99,9 @@ test('pings every agent_ping_timeout; missed pongs make the agent unreachable; i
   assert.equal(metrics['master/slaves_unreachable'], 0);
   assert.equal(metrics['master/slaves_active'], 1);
   assert.equal(metrics['master/cpus_used'], 1);
+  const state = await getJson(c.url, '/master/state');
+  assert.equal(state.frameworks[0].used_resources.cpus, 1);
+  assert.equal(state.frameworks[0].tasks[0].state, 'TASK_RUNNING');
 });
 
 test('agent link breaks: deactivated, offers rescinded, tasks of non-checkpointing frameworks lost', async (t) => {

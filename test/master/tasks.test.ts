@@ -190,3 +190,60 @@ test('status update for an unknown task is forwarded but counted invalid; unknow
   await s.next('UPDATE');
   await until(() => c.master.master.counters.get('master/invalid_status_updates') === 1, 'invalid counted');
 });
+
+test('LAUNCH_GROUP sends one RunTaskGroupMessage; a bad group fails every task', async (t) => {
+  const { s, agentId, agent, offer } = await setup(t);
+  const executor = { executor_id: { value: 'default' }, type: 'DEFAULT', resources: [scalar('cpus', 0.1), scalar('mem', 32)] };
+  const member = (id: string) => ({ name: id, task_id: { value: id }, agent_id: { value: agentId }, resources: [scalar('cpus', 0.5)], command: { value: 'true' } });
+  await s.call({
+    type: 'ACCEPT',
+    accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH_GROUP', launch_group: { executor, task_group: { tasks: [member('g1'), member('g2')] } } }] },
+  });
+  const run = await agent.next('RunTaskGroupMessage');
+  assert.equal(run.executor.executor_id.value, 'default');
+  assert.equal(run.executor.framework_id.value, s.frameworkId);
+  assert.deepEqual(run.task_group.tasks.map((x: Msg) => x.task_id.value), ['g1', 'g2']);
+  assert.equal(run.launch_executor, true);
+
+  await s.call({ type: 'REVIVE' });
+  const next = (await s.next('OFFERS')).offers.offers[0];
+  await s.call({
+    type: 'ACCEPT',
+    accept: {
+      offer_ids: [next.id],
+      operations: [{ type: 'LAUNCH_GROUP', launch_group: { executor: { ...executor, executor_id: { value: 'e2' } }, task_group: { tasks: [member('g3'), { ...member('g4'), resources: [scalar('cpus', 99)] }] } } }],
+    },
+  });
+  const u1 = await s.next('UPDATE');
+  const u2 = await s.next('UPDATE');
+  assert.deepEqual([u1, u2].map((u) => u.update.status.task_id.value).sort(), ['g3', 'g4']);
+  for (const u of [u1, u2]) {
+    assert.equal(u.update.status.state, 'TASK_ERROR');
+    assert.equal(u.update.status.reason, 'REASON_TASK_GROUP_INVALID');
+  }
+  assert.equal(agent.count('RunTaskGroupMessage'), 1);
+});
+
+test('--offer_timeout rescinds offers that were not used', async (t) => {
+  const { c, s, offer } = await setup(t, FRAMEWORK, ['--offer_timeout=30secs']);
+  c.clock.advance(29_000);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(s.count('RESCIND'), 0);
+  c.clock.advance(1000);
+  const r = await s.next('RESCIND');
+  assert.equal(r.rescind.offer_id.value, offer.id.value);
+});
+
+test('UPDATE_FRAMEWORK removing a role rescinds its offers and tells the agents', async (t) => {
+  const info = { ...FRAMEWORK, capabilities: [{ type: 'MULTI_ROLE' }], roles: ['a'] };
+  const { s, offer, agent, agentId } = await setup(t, info);
+  assert.equal(offer.allocation_info.role, 'a');
+  const r = await s.call({ type: 'UPDATE_FRAMEWORK', update_framework: { framework_info: { ...info, id: { value: s.frameworkId }, roles: ['b'] } } });
+  assert.equal(r.status, 200);
+  const rescind = await s.next('RESCIND');
+  assert.equal(rescind.rescind.offer_id.value, offer.id.value);
+  const o2 = (await s.next('OFFERS')).offers.offers[0];
+  assert.equal(o2.allocation_info.role, 'b');
+  assert.equal(o2.agent_id.value, agentId);
+  assert.equal(agent.count('UpdateFrameworkMessage'), 0);
+});
