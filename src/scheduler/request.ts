@@ -50,6 +50,9 @@ export function post(
         return;
       }
       req.off('error', reject);
+      // From here on failures surface on the response (or the caller's own listener); without a
+      // listener a late socket error would be an uncaught exception.
+      req.on('error', () => undefined);
       resolve({ endpoint, response: res, request: req });
     });
     req.end(body);
