@@ -99,6 +99,7 @@ export class Actor {
 
   /** Encodes `msg` as the proto type `name` and sends it (best effort, in order per destination). */
   send(to: UPID | string, name: string, msg: Msg): void {
+    if (!this.alive) return;
     this.sendRaw(to, name, this.lp.codec.encode(name, msg));
   }
   sendRaw(to: UPID | string, name: string, body: Buffer | Uint8Array = EMPTY): void {

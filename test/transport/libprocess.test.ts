@@ -434,3 +434,35 @@ test('close() destroys outgoing sockets without reporting exited', async () => {
     await b.close();
   }
 });
+
+test('filters see every incoming message and can drop it', async () => {
+  const a = await startDaemon();
+  const b = await startDaemon();
+  try {
+    const agent = b.lp.spawn('slave(1)');
+    const inbox = new Inbox<string>();
+    agent.installRaw('A', (from, body) => inbox.push(from, `A${body.toString()}`));
+    agent.installRaw('B', (from, body) => inbox.push(from, `B${body.toString()}`));
+    const seen: string[] = [];
+    const remove = b.lp.addFilter((m) => {
+      seen.push(`${m.name}>${m.to.id}<${m.from.id}`);
+      return m.name === 'B';
+    });
+    const master = a.lp.spawn('master');
+    master.sendRaw(agent.upid, 'A', Buffer.from('1'));
+    master.sendRaw(agent.upid, 'B', Buffer.from('2'));
+    master.sendRaw(agent.upid, 'A', Buffer.from('3'));
+    await inbox.waitFor(2);
+    remove();
+    master.sendRaw(agent.upid, 'B', Buffer.from('4'));
+    await inbox.waitFor(3);
+    assert.deepEqual(
+      inbox.items.map((r) => r.value),
+      ['A1', 'A3', 'B4'],
+    );
+    assert.deepEqual(seen, ['A>slave(1)<master', 'B>slave(1)<master', 'A>slave(1)<master']);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

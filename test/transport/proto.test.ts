@@ -75,3 +75,33 @@ test('protobuf bytes from a raw libprocess peer are decoded; undecodable bodies 
     await agent.close();
   }
 });
+
+test('send encodes synchronously: an invalid message throws at the caller, a dead actor sends nothing', async () => {
+  const a = await startDaemon();
+  const b = await startDaemon();
+  try {
+    const inbox = new Inbox<Msg>();
+    b.lp.spawn('slave(1)').install('mesos.internal.ShutdownMessage', inbox.push);
+    const master = a.lp.spawn('master');
+    const to = `slave(1)@127.0.0.1:${b.port}`;
+    assert.throws(() => master.send(to, 'mesos.internal.PingSlaveMessage', {}), /connected/);
+    assert.throws(() => master.send(to, 'mesos.internal.NoSuchMessage', {}));
+    assert.throws(() => master.send('not a pid', 'mesos.internal.ShutdownMessage', {}), /Malformed UPID/);
+    master.send(to, 'mesos.internal.ShutdownMessage', { message: 'one' });
+    await inbox.waitFor(1);
+    a.lp.terminate('master');
+    assert.equal(a.lp.actor('master'), undefined);
+    assert.ok(!master.running);
+    master.send(to, 'mesos.internal.ShutdownMessage', { message: 'two' });
+    const again = a.lp.spawn('master');
+    again.send(to, 'mesos.internal.ShutdownMessage', { message: 'three' });
+    await inbox.waitFor(2);
+    assert.deepEqual(
+      inbox.items.map((r) => r.value),
+      [{ message: 'one' }, { message: 'three' }],
+    );
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
