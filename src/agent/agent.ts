@@ -407,6 +407,7 @@ export class Agent {
         return;
       }
       for (const t of tasks) {
+        fw.indexTask(idValue(t.task_id), existing);
         if (existing.phase === 'REGISTERING') existing.queuedTasks.set(idValue(t.task_id), t);
         else this.deliver(fw, existing, t, group ? tasks : undefined);
       }
@@ -459,6 +460,7 @@ export class Agent {
     if (kind === 'command') {
       const task = tasks[0]!;
       executor.phase = 'RUNNING';
+      fw.indexTask(idValue(task.task_id), executor);
       executor.addTask(task, fw.info.id, agentId);
       const ce = this.opts.createCommandExecutor({
         task,
@@ -483,7 +485,10 @@ export class Agent {
       return;
     }
 
-    for (const t of tasks) executor.queuedTasks.set(idValue(t.task_id), t);
+    for (const t of tasks) {
+      fw.indexTask(idValue(t.task_id), executor);
+      executor.queuedTasks.set(idValue(t.task_id), t);
+    }
     if (group) executor.pendingGroups.push(tasks.map((t) => idValue(t.task_id)));
     executor.registrationTimer = this.clock.setTimeout(() => this.registrationTimedOut(fw, executor), this.config.executorRegistrationTimeoutMs);
     this.containerizer
@@ -674,7 +679,10 @@ export class Agent {
     const executor = fw?.executorOfTask(taskId);
     if (!fw || !executor) return;
     const task = executor.task(taskId);
-    if (r.terminal && task && isTerminalState(task.state)) executor.completeTask(taskId);
+    if (r.terminal && task && isTerminalState(task.state)) {
+      executor.completeTask(taskId);
+      fw.unindexTask(taskId, executor);
+    }
     this.maybeRemoveExecutor(fw, executor);
   }
 

@@ -136,6 +136,7 @@ export class Executor {
 export class Framework {
   readonly executors = new Map<string, Executor>();
   readonly completedExecutors: Executor[] = [];
+  private readonly taskIndex = new Map<string, Executor>();
   /** Set once the master asked to shut the framework down. */
   terminating = false;
 
@@ -145,15 +146,26 @@ export class Framework {
     public pid: string | undefined,
   ) {}
 
+  /** The executor that holds a task (queued, launched, or terminal but unacknowledged). */
   executorOfTask(taskId: string): Executor | undefined {
-    for (const e of this.executors.values()) {
-      if (e.queuedTasks.has(taskId) || e.launchedTasks.has(taskId) || e.terminatedTasks.has(taskId)) return e;
-    }
+    const e = this.taskIndex.get(taskId);
+    if (e && (e.queuedTasks.has(taskId) || e.launchedTasks.has(taskId) || e.terminatedTasks.has(taskId))) return e;
     return undefined;
+  }
+
+  /** Records which executor a task went to; lookups stay O(1) with thousands of executors. */
+  indexTask(taskId: string, executor: Executor): void {
+    this.taskIndex.set(taskId, executor);
+  }
+
+  unindexTask(taskId: string, executor: Executor): void {
+    if (this.taskIndex.get(taskId) === executor) this.taskIndex.delete(taskId);
   }
 
   completeExecutor(executor: Executor, maxCompleted: number): void {
     this.executors.delete(executor.id);
+    for (const id of [...executor.queuedTasks.keys(), ...executor.launchedTasks.keys(), ...executor.terminatedTasks.keys()]) this.unindexTask(id, executor);
+    for (const t of executor.completedTasks) this.unindexTask(idValue(t.task_id), executor);
     this.completedExecutors.push(executor);
     while (this.completedExecutors.length > maxCompleted) this.completedExecutors.shift();
   }

@@ -129,10 +129,6 @@ export class ExecutorApi {
       sendText(res, 400, `Failed to validate executor::Call: ${invalid}`);
       return;
     }
-    if (!this.agent.registered && !this.agent.everRegistered) {
-      sendText(res, 503, 'Agent has not finished recovery');
-      return;
-    }
     const fw = this.agent.framework(idValue(call.framework_id));
     if (!fw) {
       sendText(res, 400, 'Framework cannot be found');
