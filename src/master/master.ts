@@ -846,11 +846,16 @@ export class Master {
     this.inc('master/messages_register_slave');
     const slaveInfo: Msg = msg.slave ?? {};
     const already = this.agentsByPid.get(from);
-    if (already) {
+    if (already && already.connected) {
+      // A retry of a registration that already went through.
       log.info(`Agent ${already.id} at ${from} already registered; resending acknowledgement`);
-      this.reconnect(already);
       this.transport.send(from, MSG.slaveRegistered, { slave_id: { value: already.id }, connection: this.connectionInfo() });
       return;
+    }
+    if (already) {
+      // The agent at this address restarted without its old state: the old agent is gone.
+      this.inc('master/slave_removals/reason_registered');
+      this.removeAgent(already, 'a new agent registered at the same address', false);
     }
     let total: Resources;
     try {

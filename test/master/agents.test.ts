@@ -206,3 +206,28 @@ test('agent registration retries get the same id; unregistering removes the agen
   assert.equal(failure.failure.agent_id.value, id1);
   assert.equal([...c.master.master.agents].length, 0);
 });
+
+test('an agent that registers again from the address of a disconnected agent replaces it', async (t) => {
+  const c = await startTestMaster();
+  const agent = await FakeAgent.start(c.master.pid);
+  const s = new Scheduler(c.url);
+  t.after(async () => {
+    s.disconnect();
+    await agent.stop();
+    await c.master.stop();
+  });
+  const first = await agent.register();
+  // Checkpointing, so the task outlives the disconnection and is only lost with the agent.
+  await s.subscribe({ ...PA_FRAMEWORK, checkpoint: true });
+  await s.next('SUBSCRIBED');
+  await launchOne(s, agent, first, 't1');
+  c.master.master.exited(agent.pid);
+  assert.equal(c.master.master.agent(first)!.connected, false);
+  const second = await agent.register();
+  assert.notEqual(second, first);
+  assert.equal(c.master.master.agent(first), undefined);
+  const gone = await s.next('UPDATE', (e) => e.update.status.task_id.value === 't1');
+  assert.equal(gone.update.status.state, 'TASK_GONE');
+  assert.equal(gone.update.status.reason, 'REASON_AGENT_REMOVED');
+  await s.next('FAILURE', (e) => e.failure.agent_id.value === first);
+});

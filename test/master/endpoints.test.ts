@@ -122,6 +122,7 @@ test('legacy endpoints report frameworks, agents, tasks and offers with Mesos sh
   assert.equal(metrics['master/outstanding_offers'], 1);
   assert.equal(metrics['master/messages_register_slave'], 1);
   assert.equal(typeof metrics['master/uptime_secs'], 'number');
+  assert.ok(metrics['allocator/mesos/allocation_runs'] >= 1);
 });
 
 test('health, version, flags, redirect, jsonp and unknown paths', async (t) => {
