@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../src/agent/main.js';
+import { ManualClock } from '../../src/common/clock.js';
 import { FakeMaster, commandTask, frameworkInfo } from './fake-master.js';
 
 const dirs: string[] = [];
@@ -122,7 +123,7 @@ test('rejects zk:// masters with a clear error', async () => {
   await assert.rejects(startAgent([`--work_dir=${workDir}`, '--port=0']), /master/);
 });
 
-test('a command task runs through the command executor; updates are in order and retried until acknowledged', async () => {
+test('a command task runs through the command executor; updates go out in order, one at a time until acknowledged', async () => {
   const { master, agent, workDir } = await setup();
   try {
     await master.waitFor('registered', () => agent.agent.registered);
@@ -196,6 +197,40 @@ test('a command task runs through the command executor; updates are in order and
     assert.equal(metrics['slave/valid_status_updates'], 3);
     // Custom executors only: no ExitedExecutorMessage for the command executor.
     assert.equal(master.messages('ExitedExecutorMessage').length, 0);
+  } finally {
+    await teardown(master, agent);
+  }
+});
+
+test('with a manual clock: an unacknowledged update is resent after 10s with the same uuid, then the next follows its ack', async () => {
+  const master = await FakeMaster.start();
+  const workDir = mkdtempSync(join(tmpdir(), 'meseta-agent-'));
+  dirs.push(workDir);
+  const clock = new ManualClock(Date.now());
+  const agent = await startAgent([`--master=127.0.0.1:${master.port}`, `--work_dir=${workDir}`, '--port=0', '--ip=127.0.0.1', '--registration_backoff_factor=10ms', '--no-switch_user'], { clock });
+  try {
+    clock.advance(20);
+    await master.waitFor('registered', () => agent.agent.registered);
+    master.send('RunTaskMessage', { framework: frameworkInfo(), task: commandTask('r1', 'sleep 30') });
+    const first = await master.update('r1', 0);
+    assert.equal(first.update.status.state, 'TASK_STARTING');
+    clock.advance(9_999);
+    // Give a (wrong) early resend the chance to arrive before checking there is none.
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(master.messages('StatusUpdateMessage').length, 1);
+    clock.advance(1);
+    const again = await master.update('r1', 1);
+    assert.deepEqual(Buffer.from(again.update.uuid), Buffer.from(first.update.uuid));
+    assert.equal(again.update.status.state, 'TASK_STARTING');
+    // RUNNING is known by now, so the resent head carries it as latest_state.
+    await master.waitFor('running known', () => agent.agent.framework('fw-1')?.executorOfTask('r1')?.task('r1')?.state === 'TASK_RUNNING');
+    clock.advance(20_000);
+    const third = await master.update('r1', 2);
+    assert.equal(third.update.status.state, 'TASK_STARTING');
+    assert.equal(third.update.latest_state, 'TASK_RUNNING');
+    master.acknowledge(third);
+    const running = await master.update('r1', 3);
+    assert.equal(running.update.status.state, 'TASK_RUNNING');
   } finally {
     await teardown(master, agent);
   }

@@ -95,7 +95,10 @@ export class ExecutorApi {
   install(server: HttpServer): void {
     server.route('/api/v1/executor', (req, res) => this.handle(req, res));
     this.heartbeatTimer = this.agent.clock.setInterval(() => {
-      for (const c of this.channels) c.heartbeat();
+      for (const c of this.channels) {
+        if (c.stream.closed) this.channels.delete(c);
+        else c.heartbeat();
+      }
     }, EXECUTOR_HEARTBEAT_INTERVAL_MS);
   }
 
