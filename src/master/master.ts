@@ -1,12 +1,14 @@
 // The Meseta master: owns frameworks, agents, tasks and offers; the allocator decides, the master acts.
 // HTTP (scheduler API, endpoints) and libprocess (agents) feed it through the methods below.
-import type { Clock, TimerHandle } from '../common/clock.js';
-import { agentIdFor, frameworkIdFor, offerIdFor } from '../common/ids.js';
+import type { Clock } from '../common/clock.js';
+import { agentIdFor, frameworkIdFor } from '../common/ids.js';
 import { logger } from '../common/log.js';
 import { Resources } from '../resources/index.js';
 import type { Allocator, Msg } from './allocator/allocator.js';
 import { DEFAULT_REFUSE_SECONDS, HEARTBEAT_INTERVAL_MS, HTTP_FRAMEWORK_PID, MAX_REFUSE_SECONDS } from './constants.js';
-import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, frameworkRoles, pidAddress } from './records.js';
+import { AgentHealth, type ObserverActor, PONG } from './health.js';
+import { OfferBook } from './offers.js';
+import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, frameworkRoles } from './records.js';
 import { reconcileExplicit, reconcileImplicit, type ReconcileView } from './reconciliation.js';
 import { isTerminalState, masterStatus } from './task-states.js';
 import {
@@ -34,17 +36,11 @@ export const MSG = {
   shutdownExecutor: 'mesos.internal.ShutdownExecutorMessage',
   updateFramework: 'mesos.internal.UpdateFrameworkMessage',
   shutdown: 'mesos.internal.ShutdownMessage',
-  ping: 'mesos.internal.PingSlaveMessage',
-  pong: 'mesos.internal.PongSlaveMessage',
+  pong: PONG,
   updateSlave: 'mesos.internal.UpdateSlaveMessage',
 } as const;
 
-/** A `slave-observer(N)` actor pinging one agent. */
-export interface ObserverActor {
-  readonly pid: string;
-  send(to: string, name: string, msg: Msg): void;
-  stop(): void;
-}
+export type { ObserverActor };
 
 /** What the master needs from libprocess. */
 export interface MasterTransport {
@@ -74,13 +70,6 @@ export interface MasterOptions {
   flags: Record<string, string>;
 }
 
-interface AgentObserver {
-  actor: ObserverActor;
-  timer?: TimerHandle;
-  pinged: boolean;
-  timeouts: number;
-}
-
 /** Terminal states counted by `master/tasks_<state>` counters. */
 const COUNTED_STATES = new Set([
   'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR',
@@ -103,11 +92,10 @@ export class Master {
   private readonly agentsByPid = new Map<string, Agent>();
   private readonly unreachable = new Map<string, { time: number; info: Msg }>();
   private readonly gone = new Map<string, number>();
-  private readonly offersById = new Map<string, OfferRecord>();
-  private readonly observers = new Map<string, AgentObserver>();
+  private readonly offerBook: OfferBook;
+  private readonly health: AgentHealth;
   private nextFrameworkId = 0;
   private nextAgentId = 0;
-  private nextOfferId = 0;
   private stopped = false;
   readonly counters = new Map<string, number>();
 
@@ -121,6 +109,15 @@ export class Master {
     this.flagValues = opts.flags;
     this.startTime = this.clock.now();
     this.electedTime = this.startTime;
+    this.offerBook = new OfferBook(this.id, this.clock, this.settings.offerTimeoutMs, (id) => this.rescindOffer(id, true));
+    this.health = new AgentHealth({
+      clock: this.clock,
+      pingTimeoutMs: this.settings.agentPingTimeoutMs,
+      maxPingTimeouts: this.settings.maxAgentPingTimeouts,
+      spawn: (onPong) => this.transport.spawnObserver(onPong),
+      lookup: (id) => this.agentsById.get(id),
+      onUnreachable: (id) => this.agentUnhealthy(id),
+    });
   }
 
   // ---------------------------------------------------------------- views
@@ -138,7 +135,7 @@ export class Master {
     return this.unreachable;
   }
   get offers(): Iterable<OfferRecord> {
-    return this.offersById.values();
+    return this.offerBook.values();
   }
   framework(id: string | undefined): Framework | undefined {
     return id === undefined ? undefined : this.frameworksById.get(id);
@@ -147,7 +144,7 @@ export class Master {
     return id === undefined ? undefined : this.agentsById.get(id);
   }
   offer(id: string): OfferRecord | undefined {
-    return this.offersById.get(id);
+    return this.offerBook.get(id);
   }
   /** The allocator's own metrics, when it publishes any. */
   allocatorMetrics(): Record<string, number> {
@@ -184,12 +181,8 @@ export class Master {
       fw.connected = false;
       sink?.close();
     }
-    for (const o of this.offersById.values()) this.clock.clearTimeout(o.timer);
-    for (const obs of this.observers.values()) {
-      this.clock.clearTimeout(obs.timer);
-      obs.actor.stop();
-    }
-    this.observers.clear();
+    this.offerBook.close();
+    this.health.close();
     this.allocator.close();
   }
 
@@ -271,7 +264,7 @@ export class Master {
     fw.suppressedRoles = new Set(suppressed);
     // Offers to roles the framework left are no longer valid.
     for (const offerId of [...fw.offers]) {
-      const o = this.offersById.get(offerId);
+      const o = this.offerBook.get(offerId);
       if (o && !newRoles.has(o.role)) this.rescindOffer(offerId, true);
     }
     if (!fw.recovered) this.allocator.updateFramework(fw.id, fw.info, suppressed);
@@ -384,41 +377,17 @@ export class Master {
   }
 
   private createOffer(fw: Framework, agent: Agent, role: string, resources: Resources): OfferRecord {
-    const id = offerIdFor(this.id, this.nextOfferId++);
-    const addr = pidAddress(agent.pid);
-    const message: Msg = {
-      id: { value: id },
-      framework_id: { value: fw.id },
-      agent_id: { value: agent.id },
-      hostname: agent.hostname,
-      url: { scheme: 'http', address: { hostname: agent.hostname, ip: addr.ip, port: addr.port }, path: `/${addr.id}` },
-      resources: resources.toProto({ refinement: fw.hasCapability('RESERVATION_REFINEMENT') }),
-      attributes: agent.info.attributes ?? [],
-      executor_ids: [...(agent.executors.get(fw.id)?.keys() ?? [])].map((value) => ({ value })),
-      allocation_info: { role },
-    };
-    if (agent.info.domain) message.domain = agent.info.domain;
-    const offer: OfferRecord = { id, frameworkId: fw.id, agentId: agent.id, role, resources, message };
-    if (this.settings.offerTimeoutMs !== undefined) {
-      offer.timer = this.clock.setTimeout(() => this.rescindOffer(id, true), this.settings.offerTimeoutMs);
-    }
-    this.offersById.set(id, offer);
-    fw.offers.add(id);
-    agent.offers.add(id);
-    return offer;
+    return this.offerBook.create(fw, agent, role, resources);
   }
 
   /** Removes an offer without returning its resources (they are being used or recovered by the caller). */
   private removeOffer(offer: OfferRecord): void {
-    this.clock.clearTimeout(offer.timer);
-    this.offersById.delete(offer.id);
-    this.frameworksById.get(offer.frameworkId)?.offers.delete(offer.id);
-    this.agentsById.get(offer.agentId)?.offers.delete(offer.id);
+    this.offerBook.remove(offer, this.frameworksById.get(offer.frameworkId), this.agentsById.get(offer.agentId));
   }
 
   /** Takes an offer back: resources return to the allocator (no filter), the framework may be told. */
   private rescindOffer(offerId: string, notify: boolean): void {
-    const offer = this.offersById.get(offerId);
+    const offer = this.offerBook.get(offerId);
     if (!offer) return;
     this.removeOffer(offer);
     this.allocator.recoverResources(offer.frameworkId, offer.agentId, offer.resources);
@@ -430,7 +399,7 @@ export class Master {
     const fw = this.frameworksById.get(frameworkId);
     if (!fw) return;
     for (const id of [...fw.offers]) {
-      if (this.offersById.get(id)?.agentId === agentId) this.rescindOffer(id, true);
+      if (this.offerBook.get(id)?.agentId === agentId) this.rescindOffer(id, true);
     }
   }
 
@@ -452,7 +421,7 @@ export class Master {
     let agentId: string | undefined;
     let role: string | undefined;
     for (const id of new Set(offerIds)) {
-      const offer = this.offersById.get(id);
+      const offer = this.offerBook.get(id);
       if (!offer || offer.frameworkId !== fw.id) continue;
       if (agentId !== undefined && (offer.agentId !== agentId || offer.role !== role)) {
         this.removeOffer(offer);
@@ -592,7 +561,7 @@ export class Master {
     this.inc('master/messages_decline_offers');
     const refuse = refuseSeconds(decline.filters);
     for (const o of (decline.offer_ids ?? []) as Msg[]) {
-      const offer = this.offersById.get(String(o.value));
+      const offer = this.offerBook.get(String(o.value));
       if (!offer || offer.frameworkId !== fw.id) {
         log.warn(`Framework ${fw.id}: ignoring decline of unknown offer ${o.value}`);
         continue;
@@ -870,7 +839,7 @@ export class Master {
     this.inc('master/slave_registrations');
     log.info(`Registered agent ${id} at ${from} (${agent.hostname}) with ${total.toString()}`);
     this.transport.send(from, MSG.slaveRegistered, { slave_id: { value: id }, connection: this.connectionInfo() });
-    this.startObserver(agent);
+    this.health.start(agent.id);
     this.allocator.addAgent(id, agent.info, agent.capabilities, total, new Map(agent.usedByFramework));
   }
 
@@ -884,7 +853,7 @@ export class Master {
     this.agentsByPid.set(agent.pid, agent);
     this.unreachable.delete(agent.id);
     this.transport.link(agent.pid);
-    if (observe) this.startObserver(agent);
+    if (observe) this.health.start(agent.id);
   }
 
   reregisterSlave(from: string, msg: Msg): void {
@@ -967,7 +936,7 @@ export class Master {
     }
     log.info(`Re-registered agent ${id} at ${from} (${agent.hostname})`);
     this.transport.send(from, MSG.slaveReregistered, { slave_id: { value: id }, connection: this.connectionInfo() });
-    this.startObserver(agent);
+    this.health.start(agent.id);
     const used = new Map<string, Resources>();
     for (const [fid, r] of agent.usedByFramework) {
       const fw = this.frameworksById.get(fid);
@@ -1059,7 +1028,7 @@ export class Master {
   private removeAgent(agent: Agent, why: string, unreachable: boolean): void {
     if (this.agentsById.get(agent.id) !== agent) return;
     log.info(`Removing agent ${agent.id} (${agent.hostname}): ${why}`);
-    this.stopObserver(agent.id);
+    this.health.stop(agent.id);
     for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true);
     this.allocator.removeAgent(agent.id);
     // Gone from the registered set first, so releasing its tasks only updates the frameworks.
@@ -1153,51 +1122,13 @@ export class Master {
 
   // ---------------------------------------------------------------- health checks (FT-04)
 
-  private startObserver(agent: Agent): void {
-    this.stopObserver(agent.id);
-    const agentId = agent.id;
-    const obs: AgentObserver = {
-      actor: this.transport.spawnObserver(() => {
-        obs.pinged = false;
-        obs.timeouts = 0;
-      }),
-      pinged: false,
-      timeouts: 0,
-    };
-    this.observers.set(agentId, obs);
-    const ping = () => {
-      const a = this.agentsById.get(agentId);
-      if (!a || this.stopped) return;
-      obs.actor.send(a.pid, MSG.ping, { connected: a.connected });
-      obs.pinged = true;
-      obs.timer = this.clock.setTimeout(timeout, this.settings.agentPingTimeoutMs);
-    };
-    const timeout = () => {
-      obs.timer = undefined;
-      if (obs.pinged) {
-        obs.timeouts++;
-        if (obs.timeouts >= this.settings.maxAgentPingTimeouts) {
-          const a = this.agentsById.get(agentId);
-          if (a) {
-            this.inc('master/slave_unreachable_scheduled');
-            this.inc('master/slave_removals/reason_unhealthy');
-            this.removeAgent(a, 'health check timed out', true);
-            this.inc('master/slave_unreachable_completed');
-          }
-          return;
-        }
-      }
-      ping();
-    };
-    ping();
-  }
-
-  private stopObserver(agentId: string): void {
-    const obs = this.observers.get(agentId);
-    if (!obs) return;
-    this.observers.delete(agentId);
-    this.clock.clearTimeout(obs.timer);
-    obs.actor.stop();
+  private agentUnhealthy(agentId: string): void {
+    const agent = this.agentsById.get(agentId);
+    if (!agent) return;
+    this.inc('master/slave_unreachable_scheduled');
+    this.inc('master/slave_removals/reason_unhealthy');
+    this.removeAgent(agent, 'health check timed out', true);
+    this.inc('master/slave_unreachable_completed');
   }
 }
 
