@@ -107,6 +107,8 @@ export class Agent {
   private masterPid: string;
   private masterUpid: UPID;
   private registeredOnce = false;
+  /** Changes whenever the agent's total resources change (never, until operations exist). */
+  private readonly resourceVersion = uuidBytes();
   private readonly containerizer: ContainerizerSeam;
   private readonly files?: FilesSeam;
   /** Waiters for executors to terminate (stop()). */
@@ -245,6 +247,7 @@ export class Agent {
         slave: info,
         version: AGENT_VERSION,
         agent_capabilities: AGENT_CAPABILITIES,
+        resource_version_uuid: { value: this.resourceVersion },
       });
       return;
     }
@@ -268,6 +271,7 @@ export class Agent {
       frameworks,
       version: AGENT_VERSION,
       agent_capabilities: AGENT_CAPABILITIES,
+      resource_version_uuid: { value: this.resourceVersion },
     });
   }
 
