@@ -298,6 +298,11 @@ test('the spliced encoding equals a plain encoding of the same registry', () => 
   };
   assert.deepEqual(spliced, decodeProto(REGISTRY_TYPE, encodeProto(REGISTRY_TYPE, plain)));
   assert.deepEqual(spliced, plain);
+  // Decoding a registry encoded the ordinary way (as Mesos would write it) splits it the same.
+  const back = RegistryModel.decode(encodeProto(REGISTRY_TYPE, plain));
+  assert.deepEqual(back.view(), plain);
+  assert.deepEqual([...back.admitted.keys()], ['a2']);
+  assert.deepEqual(decodeProto(REGISTRY_TYPE, back.encode()), plain);
 });
 
 test('metrics report queue, size and timings', async () => {

@@ -59,6 +59,53 @@ function section(field: number, type: string, entries: Iterable<Msg>): Buffer[] 
   return items.length === 0 ? [] : lengthDelimited(field, items);
 }
 
+interface WireField {
+  number: number;
+  wireType: number;
+  /** The whole field: tag, (length) and value. */
+  raw: Buffer;
+  /** For length-delimited fields, the value without tag and length. */
+  payload: Buffer;
+}
+
+function readVarint(buf: Buffer, pos: number): [number, number] {
+  let value = 0;
+  let scale = 1;
+  for (;;) {
+    if (pos >= buf.length) throw new Error('truncated registry (varint)');
+    const b = buf[pos++]!;
+    value += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) return [value, pos];
+    scale *= 128;
+    if (scale > 2 ** 63) throw new Error('malformed registry (varint too long)');
+  }
+}
+
+/** The top-level fields of an encoded message, in order, without decoding their values. */
+function* fields(buf: Buffer): Generator<WireField> {
+  let pos = 0;
+  while (pos < buf.length) {
+    const start = pos;
+    const [tag, afterTag] = readVarint(buf, pos);
+    const wireType = tag % 8;
+    let payloadStart = afterTag;
+    switch (wireType) {
+      case 0: pos = readVarint(buf, afterTag)[1]; break;
+      case 1: pos = afterTag + 8; break;
+      case 5: pos = afterTag + 4; break;
+      case 2: {
+        const [length, afterLength] = readVarint(buf, afterTag);
+        payloadStart = afterLength;
+        pos = afterLength + length;
+        break;
+      }
+      default: throw new Error(`malformed registry (wire type ${wireType})`);
+    }
+    if (pos > buf.length) throw new Error('truncated registry');
+    yield { number: Math.floor(tag / 8), wireType, raw: buf.subarray(start, pos), payload: buf.subarray(payloadStart, pos) };
+  }
+}
+
 function without<T extends Msg>(entry: T, ...keys: string[]): T {
   const copy: Msg = { ...entry };
   for (const k of keys) delete copy[k];
@@ -75,14 +122,48 @@ export class RegistryModel {
   /** Every other field of the Registry (master, machines, schedules, quotas, weights, ...). */
   rest: Msg = {};
 
+  /**
+   * Decodes a stored Registry. The agent sections are split into their entries on the wire and
+   * each entry keeps its stored bytes as its cached encoding, so the first store after recovery
+   * costs no more than any other.
+   */
   static decode(bytes: Buffer): RegistryModel {
-    const reg = decodeProto(REGISTRY_TYPE, bytes);
     const model = new RegistryModel();
-    for (const s of reg.slaves?.slaves ?? []) model.admitted.set(s.info.id.value, s);
-    for (const s of reg.unreachable?.slaves ?? []) model.unreachable.set(s.id.value, s);
-    for (const s of reg.gone?.slaves ?? []) model.gone.set(s.id.value, s);
-    model.rest = without(reg, 'slaves', 'unreachable', 'gone');
+    const rest: Buffer[] = [];
+    const sections: Record<number, [string, Map<string, Msg>, (e: Msg) => string]> = {
+      2: [SLAVE_TYPE, model.admitted, (e) => e.info?.id?.value],
+      7: [UNREACHABLE_TYPE, model.unreachable, (e) => e.id?.value],
+      8: [GONE_TYPE, model.gone, (e) => e.id?.value],
+    };
+    for (const field of fields(bytes)) {
+      const target = field.wireType === 2 ? sections[field.number] : undefined;
+      if (!target) {
+        rest.push(field.raw);
+        continue;
+      }
+      const [type, map, idOf] = target;
+      for (const item of fields(field.payload)) {
+        if (item.number !== 1 || item.wireType !== 2) continue;
+        const entry = decodeProto(type, item.payload);
+        const id = idOf(entry);
+        if (typeof id !== 'string') throw new Error(`registry entry without an agent id in field ${field.number}`);
+        cache.set(entry, item.payload);
+        map.delete(id); // a duplicate keeps the later position, as a re-add would
+        map.set(id, entry);
+      }
+    }
+    model.rest = decodeProto(REGISTRY_TYPE, Buffer.concat(rest));
     return model;
+  }
+
+  /** The registry as a message object; entries are shared with the model and must not be mutated. */
+  view(): Registry {
+    const out: Registry = { ...this.rest };
+    if (this.admitted.size > 0) out.slaves = { slaves: [...this.admitted.values()] };
+    if (this.unreachable.size > 0) out.unreachable = { slaves: [...this.unreachable.values()] };
+    if (this.gone.size > 0) out.gone = { slaves: [...this.gone.values()] };
+    for (const k of Object.keys(out)) if (Array.isArray(out[k]) && out[k].length === 0) delete out[k];
+    return out;
   }
 
   /**

@@ -14,7 +14,10 @@ import { REGISTRY_TYPE, RegistryModel, type Registry } from './model.js';
 import type { RegistryStore } from './store.js';
 
 export type { Registry } from './model.js';
-/** What `recover` hands the master: the registry as stored, with this master recorded in it. */
+/**
+ * What `recover` hands the master: the registry as stored, with this master recorded in it.
+ * Its entries are shared with the registrar: read them, never mutate them.
+ */
 export type RegistryState = Registry;
 
 export interface RegistryGcOptions {
@@ -241,7 +244,7 @@ export class Registrar {
       throw new RegistrarError(`Failed to recover registrar: Failed to persist MasterInfo: ${(e as Error).message}`);
     }
     this.scheduleGc();
-    return this.registry()!;
+    return model.view();
   }
 
   private enqueue(apply: (model: RegistryModel) => boolean): Promise<boolean> {
