@@ -18,14 +18,14 @@ export type RawHandler = (from: UPID, body: Buffer) => void;
 export type ExitedHandler = (peer: UPID) => void;
 
 /** A message as it arrives, before dispatch (for test filters). */
-export interface IncomingMessage {
+export interface Envelope {
   readonly from: UPID;
   readonly to: UPID;
   readonly name: string;
   readonly body: Buffer;
 }
 /** Returns true to drop the message. */
-export type MessageFilter = (message: IncomingMessage) => boolean;
+export type MessageFilter = (message: Envelope) => boolean;
 
 export interface LinkOptions {
   reconnect?: boolean;
@@ -55,7 +55,7 @@ interface Link {
 const EMPTY = Buffer.alloc(0);
 const CHUNK_END = '\r\n0\r\n\r\n';
 const noop = (): void => {};
-/** Sockets that carry libprocess messages are never closed for idleness (a link lives for days). */
+/** Marks inbound sockets already tuned for messages. */
 const MESSAGE_SOCKET = Symbol('libprocess.messageSocket');
 
 export class Actor {
@@ -144,25 +144,34 @@ export class Actor {
       log.debug(`${this.id}: dropping unknown message '${name}' from ${formatUpid(from)}`);
       return;
     }
-    if (h.raw) {
-      this.call(name, () => (h.fn as RawHandler)(from, body));
-      return;
+    let msg: Msg | undefined;
+    if (!h.raw) {
+      try {
+        msg = this.lp.codec.decode(name, body);
+      } catch (e) {
+        log.warn(`${this.id}: dropping malformed '${name}' from ${formatUpid(from)}: ${(e as Error).message}`);
+        return;
+      }
     }
-    let msg: Msg;
     try {
-      msg = this.lp.codec.decode(name, body);
+      if (h.raw) (h.fn as RawHandler)(from, body);
+      else (h.fn as MessageHandler)(from, msg!);
     } catch (e) {
-      log.warn(`${this.id}: dropping malformed '${name}' from ${formatUpid(from)}: ${(e as Error).message}`);
-      return;
+      this.failed(name, e);
     }
-    this.call(name, () => (h.fn as MessageHandler)(from, msg));
   }
   /** @internal a link broke */
   exited(link: Link): void {
     if (this.links.get(link.pid) !== link) return;
     this.links.delete(link.pid);
     if (!this.alive) return;
-    for (const fn of this.exitedHandlers) this.call('exited', () => fn(link.peer));
+    for (const fn of this.exitedHandlers) {
+      try {
+        fn(link.peer);
+      } catch (e) {
+        this.failed('exited', e);
+      }
+    }
   }
   /** @internal */
   kill(): void {
@@ -173,12 +182,9 @@ export class Actor {
     this.exitedHandlers.length = 0;
   }
 
-  private call(what: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      log.error(`${this.id}: handler for '${what}' failed: ${(e as Error)?.stack ?? e}`);
-    }
+  /** A handler bug must not take the daemon (or the peer's connection) down with it. */
+  private failed(what: string, e: unknown): void {
+    log.error(`${this.id}: handler for '${what}' failed: ${(e as Error)?.stack ?? e}`);
   }
 }
 
@@ -251,7 +257,7 @@ export class Libprocess {
     return this.actors.get(id);
   }
 
-  /** Removes an actor; actors of this Libprocess linked to it get exited. */
+  /** Removes an actor; actors of this Libprocess linked to it get exited (as an event, not re-entrantly). */
   terminate(id: string): void {
     const actor = this.actors.get(id);
     if (!actor) return;
@@ -260,7 +266,10 @@ export class Libprocess {
     const linkers = this.localLinks.get(id);
     if (linkers) {
       this.localLinks.delete(id);
-      for (const link of linkers) link.owner.exited(link);
+      const links = [...linkers];
+      setImmediate(() => {
+        for (const link of links) link.owner.exited(link);
+      });
     }
   }
 
@@ -346,7 +355,7 @@ export class Libprocess {
       return;
     }
     if (this.filters.length) {
-      const m: IncomingMessage = { from, to: actor.upid, name, body };
+      const m: Envelope = { from, to: actor.upid, name, body };
       for (const f of this.filters) if (f(m)) return;
     }
     actor.deliver(from, name, body);
@@ -394,7 +403,8 @@ export class Libprocess {
       socket[MESSAGE_SOCKET] = true;
       socket.setNoDelay(true);
     }
-    // The server arms its keep-alive timer as each response finishes; links must outlive it.
+    // The server arms its keep-alive timer as each response finishes; a peer's link socket may sit
+    // idle for days and must not be closed under it (that would read as the peer exiting).
     res.once('finish', () => socket.setTimeout(0));
 
     if (this.closed || !this.actors.has(toId)) {
