@@ -133,7 +133,8 @@ export class InMemoryZk {
 
   private apply(op: Op, owner: bigint, events: Event[], undo: Array<() => void>): OpResult {
     try {
-      validatePath(op.path);
+      // A sequential create's path gets its suffix first (so `/group/` is fine).
+      validatePath(op.op === 'create' && op.mode?.endsWith('sequential') ? `${op.path}0` : op.path);
     } catch {
       throw new Abort(Codes.BADARGUMENTS, op.path);
     }
