@@ -574,6 +574,7 @@ export class Master {
   revive(fw: Framework, revive: Msg | undefined): void {
     this.inc('master/messages_revive_offers');
     const roles = this.callRoles(fw, revive?.roles);
+    if (!roles) return;
     for (const r of roles) fw.suppressedRoles.delete(r);
     this.allocator.reviveOffers(fw.id, roles);
   }
@@ -581,14 +582,22 @@ export class Master {
   suppress(fw: Framework, suppress: Msg | undefined): void {
     this.inc('master/messages_suppress_offers');
     const roles = this.callRoles(fw, suppress?.roles);
+    if (!roles) return;
     for (const r of roles) fw.suppressedRoles.add(r);
     this.allocator.suppressOffers(fw.id, roles);
   }
 
-  private callRoles(fw: Framework, roles: string[] | undefined): string[] {
+  /** The roles a REVIVE/SUPPRESS names (all when none); undefined drops the call, as Mesos does. */
+  private callRoles(fw: Framework, roles: string[] | undefined): string[] | undefined {
     const mine = fw.roles();
     if (!roles || roles.length === 0) return mine;
-    return roles.filter((r) => mine.includes(r));
+    for (const role of roles) {
+      if (!mine.includes(role)) {
+        log.warn(`Dropping call of framework ${fw.id}: role '${role}' is not one of the framework's subscribed roles`);
+        return undefined;
+      }
+    }
+    return roles;
   }
 
   kill(fw: Framework, kill: Msg): void {

@@ -120,6 +120,11 @@ test('stream id rules, 202/200/501, acknowledge uuid validation, heartbeats', as
   assert.equal(r.status, 202);
   r = await s.call({ type: 'SUPPRESS', suppress: { roles: ['*'] } });
   assert.equal(r.status, 202);
+  assert.deepEqual([...c.master.master.framework(s.frameworkId)!.suppressedRoles], ['*']);
+  // A role the framework is not subscribed to drops the whole call.
+  r = await s.call({ type: 'REVIVE', revive: { roles: ['*', 'other'] } });
+  assert.equal(r.status, 202);
+  assert.deepEqual([...c.master.master.framework(s.frameworkId)!.suppressedRoles], ['*']);
   r = await s.call({ type: 'RECONCILE', reconcile: {} });
   assert.equal(r.status, 202);
 
