@@ -324,3 +324,22 @@ test('--registry and --work_dir choose the store', () => {
   assert.throws(() => createRegistryStore({ registry: 'zookeeper', work_dir: '/tmp/x' }), /not a supported option/);
   assert.ok(new StaleVersionError() instanceof Error);
 });
+
+test('agents are stored with pre-refinement resources, like Mesos', async () => {
+  const store = new InMemoryStore();
+  const r = registrar(store);
+  await r.recover(MASTER_INFO);
+  const info = {
+    ...agentInfo('a1'),
+    resources: [
+      { name: 'cpus', type: 'SCALAR', scalar: { value: 2 }, reservations: [{ type: 'STATIC', role: 'web' }] },
+      { name: 'mem', type: 'SCALAR', scalar: { value: 512 } },
+    ],
+  };
+  assert.equal(await r.admitAgent(info), true);
+  const { registry } = await storedRegistry(store);
+  assert.deepEqual(registry.slaves.slaves[0].info.resources, [
+    { name: 'cpus', type: 'SCALAR', scalar: { value: 2 }, role: 'web' },
+    { name: 'mem', type: 'SCALAR', scalar: { value: 512 }, role: '*' },
+  ]);
+});

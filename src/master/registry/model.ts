@@ -3,6 +3,7 @@
 // maps keyed by agent id so every operation is O(1); entries are immutable, so
 // each one's encoding is computed once and reused by every later store.
 import { encodeProto, decodeProto, type Msg } from '../../protocol/codec.js';
+import { Resources } from '../../resources/index.js';
 
 export const REGISTRY_TYPE = 'mesos.internal.Registry';
 const SLAVE_TYPE = 'mesos.internal.Registry.Slave';
@@ -197,7 +198,7 @@ export class RegistryModel {
   admitAgent(info: Msg): boolean {
     const id = agentIdOf(info);
     if (id === undefined || this.admitted.has(id)) return false;
-    this.admitted.set(id, { info });
+    this.admitted.set(id, { info: storedInfo(info) });
     return true;
   }
 
@@ -205,7 +206,7 @@ export class RegistryModel {
     const id = agentIdOf(info);
     const current = id === undefined ? undefined : this.admitted.get(id);
     if (!current) return false;
-    this.admitted.set(id!, { ...current, info });
+    this.admitted.set(id!, { ...current, info: storedInfo(info) });
     return true;
   }
 
@@ -227,7 +228,7 @@ export class RegistryModel {
     if (this.admitted.has(id)) return true; // re-registering after a failover: nothing to do
     const was = this.unreachable.get(id);
     this.unreachable.delete(id);
-    const entry: Msg = { info };
+    const entry: Msg = { info: storedInfo(info) };
     if (was?.drain_info) entry.drain_info = was.drain_info;
     if (was?.deactivated) entry.deactivated = true;
     this.admitted.set(id, entry);
@@ -390,6 +391,20 @@ export class RegistryModel {
       return true;
     }
     return false;
+  }
+}
+
+/**
+ * Agents are stored with their resources in the pre-refinement format, so that older masters
+ * can read the registry (as Mesos does). Only infos using the `reservations` stack need it.
+ */
+function storedInfo(info: Msg): Msg {
+  const resources: Msg[] | undefined = info.resources;
+  if (!resources?.some((r) => Array.isArray(r.reservations) && r.reservations.length > 0)) return info;
+  try {
+    return { ...info, resources: Resources.fromProto(resources).toProto() };
+  } catch {
+    return info; // the master validated them; never lose an agent over a format conversion
   }
 }
 
