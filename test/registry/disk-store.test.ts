@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../../src/common/clock.js';
-import { LocalDiskStore, CorruptRegistryError, StaleVersionError, Registrar } from '../../src/master/registry/index.js';
+import { Flags, parseFlags } from '../../src/common/flags.js';
+import { MASTER_FLAGS } from '../../src/master/flags.js';
+import { LocalDiskStore, CorruptRegistryError, StaleVersionError, Registrar, registrarFromFlags, type PrunedAgents } from '../../src/master/registry/index.js';
 import { HEADER_BYTES } from '../../src/master/registry/disk-store.js';
 import { MASTER_INFO, agentInfo } from './helpers.js';
 
@@ -14,6 +16,11 @@ function workDir(t: { after: (fn: () => void) => void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meseta-registry-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(cond(), 'condition never became true');
 }
 
 const quiet = { warn: () => undefined };
@@ -111,4 +118,28 @@ test('the registrar recovers its agents from disk, falling back a version when t
   const again = await r3.recover(MASTER_INFO);
   assert.deepEqual(again.slaves.slaves.map((s: any) => s.info.id.value), ['a1', 'a2', 'a3']);
   await r3.close();
+});
+
+test('registrarFromFlags: --registry=replicated_log keeps agents in --work_dir; GC flags drive the clock', async (t) => {
+  const dir = workDir(t);
+  const argv = [`--work_dir=${dir}`, '--registry_gc_interval=1mins', '--registry_max_agent_age=1hrs', '--registry_max_agent_count=10'];
+  const flags = new Flags(parseFlags(MASTER_FLAGS, argv, {}));
+  const clock = new ManualClock();
+  let onPruned: (p: PrunedAgents) => void = () => undefined;
+  const pruned = new Promise<PrunedAgents>((resolve) => (onPruned = resolve));
+  const r = registrarFromFlags(flags, clock, { onPruned });
+  await r.recover(MASTER_INFO);
+  await r.admitAgent(agentInfo('a1'));
+  await r.markUnreachable('a1', clock.now());
+  // A GC pass is async (it goes through the store); the next is scheduled when it finishes.
+  const nextGcScheduled = () => until(() => clock.pending() === 1);
+  clock.advance(60_000); // first GC: a1 is too young
+  await nextGcScheduled();
+  clock.advance(3_600_000); // one GC, at +2 minutes: still too young
+  await nextGcScheduled();
+  clock.advance(60_000); // the next one, past an hour
+  assert.deepEqual(await pruned, { unreachable: ['a1'], gone: [] });
+  await r.close();
+  assert.ok(fs.existsSync(path.join(dir, 'registry', 'snapshot.0')));
+  assert.throws(() => registrarFromFlags(new Flags(parseFlags(MASTER_FLAGS, [], {})), clock), /--work_dir needed/);
 });

@@ -1,5 +1,7 @@
 // The master's registry: choose a store from the flags, recover, mutate through the Registrar.
+import type { Clock } from '../../common/clock.js';
 import { LocalDiskStore } from './disk-store.js';
+import { Registrar, type PrunedAgents } from './registrar.js';
 import { InMemoryStore, type RegistryStore } from './store.js';
 
 export { Registrar, RegistrarError, type RegistrarOptions, type RegistryGcOptions, type PrunedAgents, type RegistryState } from './registrar.js';
@@ -24,4 +26,35 @@ export function createRegistryStore(flags: { registry?: string; work_dir?: strin
     return new LocalDiskStore(flags.work_dir);
   }
   throw new RegistryFlagsError(`'${kind}' is not a supported option for registry persistence`);
+}
+
+/** The slice of `Flags` (src/common/flags.ts) the registry reads; durations are in ms. */
+export interface RegistryFlags {
+  str(name: string): string | undefined;
+  num(name: string): number | undefined;
+}
+
+/**
+ * The registrar configured from the master's flags: the store from `--registry`/`--work_dir`,
+ * timeouts from `--registry_fetch_timeout`/`--registry_store_timeout`, and periodic GC from
+ * `--registry_gc_interval`, `--registry_max_agent_age`, `--registry_max_agent_count`.
+ */
+export function registrarFromFlags(
+  flags: RegistryFlags,
+  clock: Clock,
+  extra: { onPruned?: (pruned: PrunedAgents) => void; log?: (message: string) => void; store?: RegistryStore } = {},
+): Registrar {
+  return new Registrar({
+    store: extra.store ?? createRegistryStore({ registry: flags.str('registry'), work_dir: flags.str('work_dir') }),
+    clock,
+    fetchTimeoutMs: flags.num('registry_fetch_timeout') ?? 60_000,
+    storeTimeoutMs: flags.num('registry_store_timeout') ?? 20_000,
+    gc: {
+      intervalMs: flags.num('registry_gc_interval') ?? 15 * 60_000,
+      maxAgentAgeMs: flags.num('registry_max_agent_age') ?? 14 * 86_400_000,
+      maxAgentCount: flags.num('registry_max_agent_count') ?? 102_400,
+      onPruned: extra.onPruned,
+    },
+    log: extra.log,
+  });
 }
