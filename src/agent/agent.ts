@@ -8,7 +8,8 @@ import { formatUpid, type UPID } from '../transport/upid.js';
 import { tryParseUpid } from '../transport/upid.js';
 import { installDriverExecutors } from './driver-executors.js';
 import { commandExecutorInfo, executorEnvironment, shutdownGracePeriodMs } from './executor-info.js';
-import { createExecutorSandbox, latestRunVirtualPath } from './paths.js';
+import { GarbageCollector } from './gc.js';
+import { createExecutorSandbox, executorDir, frameworkDir, latestRunVirtualPath } from './paths.js';
 import { DEFAULT_TOTAL_PING_TIMEOUT_MS, RegistrationLoop } from './registration.js';
 import type { CommandExecutorFactory, CommandExecutorSeam, ContainerizerSeam, FilesSeam } from './seams.js';
 import { createTask, Executor, Framework, MAX_COMPLETED_FRAMEWORKS, type ExecutorChannel, type TerminationCause } from './state.js';
@@ -42,6 +43,9 @@ export interface AgentConfig {
   maxCompletedExecutorsPerFramework: number;
   /** The environment executors start from (--executor_environment_variables, else the agent's). */
   executorBaseEnv: Record<string, string>;
+  gcDelayMs: number;
+  gcDiskHeadroom: number;
+  diskWatchIntervalMs: number;
 }
 
 export interface AgentOptions {
@@ -99,6 +103,7 @@ export class Agent {
     executorsTerminated: 0,
   };
   readonly statusUpdates: TaskStatusUpdateManager;
+  readonly gc: GarbageCollector;
   private readonly frameworkMap = new Map<string, Framework>();
   private readonly completed: Framework[] = [];
   private readonly registration: RegistrationLoop;
@@ -127,6 +132,13 @@ export class Agent {
     this.files = opts.files;
     this.statusUpdates = new TaskStatusUpdateManager({ clock: opts.clock, forward: (u) => this.forward(u) });
     this.statusUpdates.pause();
+    this.gc = new GarbageCollector({
+      clock: opts.clock,
+      gcDelayMs: opts.config.gcDelayMs,
+      diskHeadroom: opts.config.gcDiskHeadroom,
+      diskWatchIntervalMs: opts.config.diskWatchIntervalMs,
+      workDir: opts.config.workDir,
+    });
     this.registration = new RegistrationLoop({
       clock: opts.clock,
       backoffFactorMs: opts.config.registrationBackoffFactorMs,
@@ -212,6 +224,7 @@ export class Agent {
     // Executors whose container is gone report back through wait()/onTerminated.
     await Promise.allSettled(waits);
     this.statusUpdates.stop();
+    this.gc.stop();
     for (const fw of this.frameworkMap.values()) {
       for (const ex of fw.executors.values()) this.clearExecutorTimers(ex);
     }
@@ -430,6 +443,9 @@ export class Agent {
     const agentId = this.id!;
     const executorId = idValue(executorInfo.executor_id);
     const containerId = uuidString();
+    // A new run brings these directories back into use.
+    this.gc.unschedule(frameworkDir(this.config.workDir, agentId, fw.id));
+    this.gc.unschedule(executorDir(this.config.workDir, agentId, fw.id, executorId));
     let directory: string;
     try {
       directory = createExecutorSandbox(this.config.workDir, agentId, fw.id, executorId, containerId);
@@ -837,12 +853,20 @@ export class Agent {
     if (executor.hasIncompleteTasks && !fw.terminating) return;
     if (fw.executors.get(executor.id) !== executor) return;
     fw.completeExecutor(executor, this.config.maxCompletedExecutorsPerFramework);
+    if (this.id) {
+      const virtual = latestRunVirtualPath(fw.id, executor.id);
+      this.gc.schedule(executorDir(this.config.workDir, this.id, fw.id, executor.id), () => {
+        this.files?.detach(executor.directory);
+        this.files?.detach(virtual);
+      });
+    }
     this.maybeRemoveFramework(fw);
   }
 
   private maybeRemoveFramework(fw: Framework): void {
     if (fw.executors.size > 0) return;
     this.frameworkMap.delete(fw.id);
+    if (this.id) this.gc.schedule(frameworkDir(this.config.workDir, this.id, fw.id));
     // A framework shut down by the master has no scheduler left to acknowledge anything.
     if (fw.terminating) this.statusUpdates.cleanupFramework(fw.id);
     this.completed.push(fw);

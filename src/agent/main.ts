@@ -143,6 +143,9 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     switchUser: flags.bool('switch_user'),
     maxCompletedExecutorsPerFramework: flags.num('max_completed_executors_per_framework')!,
     executorBaseEnv: executorBaseEnv(flags, env),
+    gcDelayMs: flags.num('gc_delay')!,
+    gcDiskHeadroom: flags.num('gc_disk_headroom')!,
+    diskWatchIntervalMs: flags.num('disk_watch_interval')!,
   };
 
   let stopping: Promise<void> | undefined;

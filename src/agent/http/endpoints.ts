@@ -66,6 +66,10 @@ export function agentMetrics(agent: Agent): Record<string, number> {
   m['slave/valid_framework_messages'] = agent.counters.validFrameworkMessages;
   m['slave/invalid_framework_messages'] = agent.counters.invalidFrameworkMessages;
 
+  m['gc/path_removals_succeeded'] = agent.gc.removalsSucceeded;
+  m['gc/path_removals_failed'] = agent.gc.removalsFailed;
+  m['gc/path_removals_pending'] = agent.gc.pending;
+
   let total: Resources;
   try {
     total = Resources.fromProto(agent.info.resources ?? []);
