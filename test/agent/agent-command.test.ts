@@ -283,6 +283,27 @@ test('re-registers when the master says it is disconnected, resending unacknowle
   }
 });
 
+test('tasks the master reconciles but the agent does not know are reported lost after re-registration', async () => {
+  const { master, agent } = await setup();
+  try {
+    await master.waitFor('registered', () => agent.agent.registered);
+    master.autoRegisterId = undefined;
+    master.send('PingSlaveMessage', { connected: false });
+    await master.waitFor('re-registration', () => master.messages('ReregisterSlaveMessage')[0]);
+    master.send('SlaveReregisteredMessage', {
+      slave_id: { value: 'M1-S0' },
+      reconciliations: [{ framework_id: { value: 'fw-9' }, statuses: [{ task_id: { value: 'ghost' }, state: 'TASK_RUNNING' }] }],
+    });
+    const u = await master.update('ghost', 0);
+    assert.equal(u.update.status.state, 'TASK_LOST');
+    assert.equal(u.update.status.reason, 'REASON_RECONCILIATION');
+    assert.equal(u.update.status.source, 'SOURCE_AGENT');
+    assert.equal(u.update.framework_id.value, 'fw-9');
+  } finally {
+    await teardown(master, agent);
+  }
+});
+
 test('re-registers with a master that comes back after its connection broke', async () => {
   const { master, agent } = await setup();
   let second: FakeMaster | undefined;
@@ -319,6 +340,12 @@ test('ShutdownFrameworkMessage kills the framework\'s tasks; /monitor/statistics
     assert.equal(stats[0].statistics.cpus_limit, 0.2);
     assert.equal(stats[0].statistics.mem_limit_bytes, 64 * 1024 * 1024);
     assert.equal(typeof stats[0].statistics.timestamp, 'number');
+    const containers = await getJson(`${agent.url}/containers?framework_id=fw-1`);
+    assert.equal(containers.length, 1);
+    assert.equal(containers[0].executor_id, 's1');
+    assert.equal(containers[0].status.container_id.value, containers[0].container_id);
+    assert.equal(typeof containers[0].status.executor_pid, 'number');
+    assert.deepEqual(await getJson(`${agent.url}/containers?framework_id=other`), []);
     const metrics = await getJson(`${agent.url}/metrics/snapshot`);
     assert.equal(metrics['slave/tasks_running'], 1);
     assert.equal(metrics['slave/executors_running'], 1);

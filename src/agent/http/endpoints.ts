@@ -7,7 +7,8 @@ import type { Agent } from '../agent.js';
 import { AGENT_VERSION } from '../agent.js';
 import type { ContainerizerSeam } from '../seams.js';
 import { isTerminalState, type Msg } from '../types.js';
-import { allocatedResources, BUILD_INFO, stateJson } from './state-json.js';
+import type { Executor } from '../state.js';
+import { allocatedResources, BUILD_INFO, executorAllocated, stateJson } from './state-json.js';
 import { usageByProcessGroup } from './usage.js';
 
 const READ_METHODS = ['GET', 'HEAD'];
@@ -27,6 +28,7 @@ export function installEndpoints(server: HttpServer, agent: Agent, flags: Record
   server.route('/metrics/snapshot', json(() => agentMetrics(agent)), READ_METHODS);
   server.route('/monitor/statistics', json(() => monitorStatistics(agent, containerizer)), READ_METHODS);
   server.route('/monitor/statistics.json', json(() => monitorStatistics(agent, containerizer)), READ_METHODS);
+  server.route('/containers', (req, res) => sendJson(res, 200, containersJson(agent, containerizer, req.query), req), READ_METHODS);
 }
 
 const TASK_GAUGES = ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING'];
@@ -92,20 +94,20 @@ export function agentMetrics(agent: Agent): Record<string, number> {
   return m;
 }
 
-export function monitorStatistics(agent: Agent, containerizer: ContainerizerSeam): Msg[] {
+interface ContainerView {
+  frameworkId: string;
+  executor: Executor;
+  statistics: Msg;
+}
+
+function containerViews(agent: Agent, containerizer: ContainerizerSeam): ContainerView[] {
   const usage = usageByProcessGroup();
-  const out: Msg[] = [];
+  const out: ContainerView[] = [];
   const now = agent.clock.now() / 1000;
   for (const fw of agent.frameworks) {
     for (const ex of fw.executors.values()) {
       if (ex.phase === 'TERMINATED') continue;
-      let limits: Resources;
-      try {
-        limits = Resources.fromProto(ex.info.resources ?? []);
-        for (const t of ex.launchedTasks.values()) limits = limits.plus(Resources.fromProto(t.resources ?? []));
-      } catch {
-        limits = Resources.empty();
-      }
+      const limits = executorAllocated(ex);
       const statistics: Msg = {
         timestamp: now,
         cpus_limit: limits.scalar('cpus'),
@@ -121,14 +123,42 @@ export function monitorStatistics(agent: Agent, containerizer: ContainerizerSeam
         statistics.processes = u.processes;
         statistics.threads = u.threads;
       }
-      out.push({
-        executor_id: ex.id,
-        executor_name: ex.info.name ?? '',
-        framework_id: fw.id,
-        source: ex.info.source ?? '',
-        statistics,
-      });
+      out.push({ frameworkId: fw.id, executor: ex, statistics });
     }
   }
   return out;
+}
+
+/** LEG-A03: one entry per live executor. */
+export function monitorStatistics(agent: Agent, containerizer: ContainerizerSeam): Msg[] {
+  return containerViews(agent, containerizer).map((v) => ({
+    executor_id: v.executor.id,
+    executor_name: v.executor.info.name ?? '',
+    framework_id: v.frameworkId,
+    source: v.executor.info.source ?? '',
+    statistics: v.statistics,
+  }));
+}
+
+/** LEG-A04: like /monitor/statistics, plus container ids and status, filtered by the query. */
+export function containersJson(agent: Agent, containerizer: ContainerizerSeam, query: URLSearchParams): Msg[] {
+  const byContainer = query.get('container_id');
+  const byFramework = query.get('framework_id');
+  const byExecutor = query.get('executor_id');
+  return containerViews(agent, containerizer)
+    .filter((v) => (!byContainer || v.executor.containerId === byContainer) && (!byFramework || v.frameworkId === byFramework) && (!byExecutor || v.executor.id === byExecutor))
+    .map((v) => {
+      const status: Msg = { container_id: { value: v.executor.containerId } };
+      const pid = containerizer.pid(v.executor.containerId);
+      if (pid !== undefined) status.executor_pid = pid;
+      return {
+        framework_id: v.frameworkId,
+        executor_id: v.executor.id,
+        executor_name: v.executor.info.name ?? '',
+        source: v.executor.info.source ?? '',
+        container_id: v.executor.containerId,
+        status,
+        statistics: v.statistics,
+      };
+    });
 }
