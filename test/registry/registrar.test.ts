@@ -343,3 +343,19 @@ test('agents are stored with pre-refinement resources, like Mesos', async () => 
     { name: 'mem', type: 'SCALAR', scalar: { value: 512 }, role: '*' },
   ]);
 });
+
+test('a message that cannot be encoded is refused and does not poison later stores', async () => {
+  const store = new InMemoryStore();
+  const r = registrar(store);
+  await r.recover(MASTER_INFO);
+  const noHostname = { id: { value: 'bad' }, port: 5051 }; // AgentInfo.hostname is required
+  assert.equal(await r.admitAgent(noHostname), false);
+  assert.equal(await r.updateWeights([{ role: 'no-weight' }]), false); // WeightInfo.weight is required
+  assert.equal(await r.admitAgent(agentInfo('good')), true);
+  assert.equal(await r.drainAgent('good', { mark_gone: 'not a bool', max_grace_period: { nanoseconds: 'x' } }), false);
+  assert.equal(await r.markUnreachable('good', Number.NaN), false);
+  assert.equal(await r.admitAgent(agentInfo('good2')), true);
+  const { registry } = await storedRegistry(store);
+  assert.deepEqual(ids(registry.slaves.slaves, 'info'), ['good', 'good2']);
+  assert.equal(registry.weights, undefined);
+});

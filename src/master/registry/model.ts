@@ -191,32 +191,34 @@ export class RegistryModel {
   // not applicable in the current state (Mesos's Error results).
 
   setMaster(masterInfo: Msg): boolean {
-    this.rest = { ...this.rest, master: { info: masterInfo } };
-    return true;
+    return this.setRest({ ...this.rest, master: { info: masterInfo } });
   }
 
   admitAgent(info: Msg): boolean {
     const id = agentIdOf(info);
     if (id === undefined || this.admitted.has(id)) return false;
-    this.admitted.set(id, { info: storedInfo(info) });
+    const entry = encodable(SLAVE_TYPE, { info: storedInfo(info) });
+    if (!entry) return false;
+    this.admitted.set(id, entry);
     return true;
   }
 
   updateAgent(info: Msg): boolean {
     const id = agentIdOf(info);
     const current = id === undefined ? undefined : this.admitted.get(id);
-    if (!current) return false;
-    this.admitted.set(id!, { ...current, info: storedInfo(info) });
+    const entry = current && encodable(SLAVE_TYPE, { ...current, info: storedInfo(info) });
+    if (!entry) return false;
+    this.admitted.set(id!, entry);
     return true;
   }
 
   markUnreachable(agentId: string, timeMs: number): boolean {
     const current = this.admitted.get(agentId);
-    if (!current) return false;
-    this.admitted.delete(agentId);
+    if (!current || !Number.isFinite(timeMs)) return false;
     const entry: Msg = { id: { value: agentId }, timestamp: timeInfo(timeMs) };
     if (current.drain_info) entry.drain_info = current.drain_info;
     if (current.deactivated) entry.deactivated = true;
+    this.admitted.delete(agentId);
     this.unreachable.set(agentId, entry);
     return true;
   }
@@ -227,16 +229,18 @@ export class RegistryModel {
     if (id === undefined) return false;
     if (this.admitted.has(id)) return true; // re-registering after a failover: nothing to do
     const was = this.unreachable.get(id);
+    const fresh: Msg = { info: storedInfo(info) };
+    if (was?.drain_info) fresh.drain_info = was.drain_info;
+    if (was?.deactivated) fresh.deactivated = true;
+    const entry = encodable(SLAVE_TYPE, fresh);
+    if (!entry) return false;
     this.unreachable.delete(id);
-    const entry: Msg = { info: storedInfo(info) };
-    if (was?.drain_info) entry.drain_info = was.drain_info;
-    if (was?.deactivated) entry.deactivated = true;
     this.admitted.set(id, entry);
     return true;
   }
 
   markGone(agentId: string, timeMs: number): boolean {
-    if (this.gone.has(agentId)) return false;
+    if (this.gone.has(agentId) || !Number.isFinite(timeMs)) return false;
     if (!this.admitted.delete(agentId) && !this.unreachable.delete(agentId)) return false;
     this.gone.set(agentId, { id: { value: agentId }, timestamp: timeInfo(timeMs) });
     return true;
@@ -281,8 +285,7 @@ export class RegistryModel {
       if (i >= 0) weights[i] = { info: w };
       else weights.push({ info: w });
     }
-    this.rest = { ...this.rest, weights };
-    return true;
+    return this.setRest({ ...this.rest, weights });
   }
 
   /**
@@ -303,8 +306,7 @@ export class RegistryModel {
     }
     let caps: Msg[] = (this.rest.minimum_capabilities ?? []).filter((m: Msg) => m.capability !== 'QUOTA_V2');
     if (quotaConfigs.length > 0) caps = [...caps, { capability: 'QUOTA_V2' }];
-    this.rest = { ...this.rest, quota_configs: quotaConfigs, quotas, minimum_capabilities: caps };
-    return true;
+    return this.setRest({ ...this.rest, quota_configs: quotaConfigs, quotas, minimum_capabilities: caps });
   }
 
   /**
@@ -332,8 +334,7 @@ export class RegistryModel {
     for (const [key, m] of scheduled) {
       if (!seen.has(key)) machines.push({ info: { id: m.id, mode: 'DRAINING', unavailability: m.unavailability } });
     }
-    this.rest = { ...this.rest, machines: { machines }, schedules: (schedule.windows ?? []).length ? [schedule] : [] };
-    return true;
+    return this.setRest({ ...this.rest, machines: { machines }, schedules: (schedule.windows ?? []).length ? [schedule] : [] });
   }
 
   /** The given machines go DOWN; false if one of them is not scheduled. */
@@ -342,11 +343,10 @@ export class RegistryModel {
     const machines: Msg[] = this.rest.machines?.machines ?? [];
     const known = new Set(machines.map((m) => machineKey(m.info.id)));
     if ([...keys].some((k) => !known.has(k))) return false;
-    this.rest = {
+    return this.setRest({
       ...this.rest,
       machines: { machines: machines.map((m) => (keys.has(machineKey(m.info.id)) ? { info: { ...m.info, mode: 'DOWN' } } : m)) },
-    };
-    return true;
+    });
   }
 
   /** The given machines leave maintenance: removed from machines and from the schedule. */
@@ -361,8 +361,7 @@ export class RegistryModel {
           .filter((w: Msg) => w.machine_ids.length > 0),
       }))
       .filter((s: Msg) => s.windows.length > 0);
-    this.rest = { ...this.rest, machines: { machines }, schedules };
-    return true;
+    return this.setRest({ ...this.rest, machines: { machines }, schedules });
   }
 
   /**
@@ -381,16 +380,41 @@ export class RegistryModel {
     return { unreachable: pick(this.unreachable), gone: pick(this.gone) };
   }
 
+  /** Takes a new remainder only if it encodes, so a bad message cannot poison later stores. */
+  private setRest(next: Msg): boolean {
+    try {
+      encodeProto(REGISTRY_TYPE, next);
+    } catch {
+      return false;
+    }
+    this.rest = next;
+    return true;
+  }
+
   private editAgent(agentId: string, edit: (entry: Msg) => Msg | undefined): boolean {
-    for (const section of [this.admitted, this.unreachable]) {
+    for (const [section, type] of [[this.admitted, SLAVE_TYPE], [this.unreachable, UNREACHABLE_TYPE]] as const) {
       const current = section.get(agentId);
       if (!current) continue;
       const next = edit(current);
-      if (!next) return false;
+      if (!next || !encodable(type, next)) return false;
       section.set(agentId, next); // same key: keeps its position
       return true;
     }
     return false;
+  }
+}
+
+/**
+ * The entry if it encodes (its bytes are cached right away, so later changes to the caller's
+ * objects cannot leak into the store); undefined for an invalid one, which must never reach
+ * the store and poison every later write.
+ */
+function encodable(type: string, entry: Msg): Msg | undefined {
+  try {
+    encodedEntry(type, entry);
+    return entry;
+  } catch {
+    return undefined;
   }
 }
 
