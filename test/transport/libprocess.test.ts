@@ -143,12 +143,21 @@ test('percent-encoded actor ids, chunked and Content-Length bodies, User-Agent-o
     const userAgentOnly =
       'POST /slave(1)/mesos.internal.Msg HTTP/1.1\r\nUser-Agent: libprocess/scheduler-xyz@10.0.0.3:4000\r\n' +
       'Host: \r\nContent-Length: 4\r\n\r\nfour';
-    const out = await rawExchange(b.port, chunked + contentLength + userAgentOnly, 3);
-    assert.deepEqual(statuses(out), [202, 202, 202]);
-    const got = await inbox.waitFor(3);
+    // What old libprocess versions sent: HTTP/1.0, no Host, no Libprocess-From.
+    const http10 =
+      'POST /slave(1)/mesos.internal.Msg HTTP/1.0\r\nUser-Agent: libprocess/old@10.0.0.4:4\r\n' +
+      'Connection: Keep-Alive\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nfive\r\n0\r\n\r\n';
+    const out = await rawExchange(b.port, chunked + contentLength + userAgentOnly + http10, 4);
+    assert.deepEqual(statuses(out), [202, 202, 202, 202]);
+    const got = await inbox.waitFor(4);
     assert.deepEqual(
       got.map((r) => r.value),
-      ['master@10.0.0.1:5050 one-two', 'master@10.0.0.1:5050 three', 'scheduler-xyz@10.0.0.3:4000 four'],
+      [
+        'master@10.0.0.1:5050 one-two',
+        'master@10.0.0.1:5050 three',
+        'scheduler-xyz@10.0.0.3:4000 four',
+        'old@10.0.0.4:4 five',
+      ],
     );
   } finally {
     await b.close();
