@@ -1,7 +1,7 @@
 // The agent state machine (CMP-04): registers with the master, turns RunTask/KillTask/Shutdown
 // messages into executor work, and relays executor status updates reliably to the master.
 import type { Clock } from '../common/clock.js';
-import { uuidBytes, uuidString } from '../common/ids.js';
+import { uuidBytes, uuidString, validateIdValue } from '../common/ids.js';
 import { logger } from '../common/log.js';
 import type { Actor } from '../transport/libprocess.js';
 import { formatUpid, type UPID } from '../transport/upid.js';
@@ -443,6 +443,13 @@ export class Agent {
     const agentId = this.id!;
     const executorId = idValue(executorInfo.executor_id);
     const containerId = uuidString();
+    // Ids become path components of the sandbox: never let one escape the work_dir.
+    const invalid = validateIdValue('Executor ID', executorId) ?? validateIdValue('Framework ID', fw.id);
+    if (invalid) {
+      for (const t of tasks) this.agentUpdate(fw.info.id, executorInfo.executor_id, t.task_id, 'TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED', invalid);
+      this.maybeRemoveFramework(fw);
+      return;
+    }
     // A new run brings these directories back into use.
     this.gc.unschedule(frameworkDir(this.config.workDir, agentId, fw.id));
     this.gc.unschedule(executorDir(this.config.workDir, agentId, fw.id, executorId));

@@ -2,7 +2,7 @@
 // real command executor, acknowledgements, re-registration and kills.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../src/agent/main.js';
@@ -231,6 +231,21 @@ test('with a manual clock: an unacknowledged update is resent after 10s with the
     master.acknowledge(third);
     const running = await master.update('r1', 3);
     assert.equal(running.update.status.state, 'TASK_RUNNING');
+  } finally {
+    await teardown(master, agent);
+  }
+});
+
+test('a task whose id would escape the sandbox directory is failed, not launched', async () => {
+  const { master, agent, workDir } = await setup();
+  try {
+    await master.waitFor('registered', () => agent.agent.registered);
+    master.send('RunTaskMessage', { framework: frameworkInfo(), task: commandTask('../../evil', 'touch pwned') });
+    const u = await master.update('../../evil', 0);
+    assert.equal(u.update.status.state, 'TASK_FAILED');
+    assert.equal(u.update.status.reason, 'REASON_CONTAINER_LAUNCH_FAILED');
+    assert.match(u.update.status.message, /path separator/);
+    assert.equal(existsSync(join(workDir, 'slaves', 'M1-S0', 'frameworks', 'fw-1', 'evil')), false);
   } finally {
     await teardown(master, agent);
   }
