@@ -460,6 +460,7 @@ export class Agent {
       for (const t of tasks) {
         this.agentUpdate(fw.info.id, executorInfo.executor_id, t.task_id, 'TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED', `Failed to create the sandbox: ${(e as Error).message}`);
       }
+      this.maybeRemoveFramework(fw);
       return;
     }
     this.files?.attach(directory, directory);
@@ -620,7 +621,9 @@ export class Agent {
   executorStatus(fw: Framework, executor: Executor, status: Msg): void {
     const st: Msg = {
       ...status,
-      source: 'SOURCE_EXECUTOR',
+      // HTTP and driver executors are validated to say SOURCE_EXECUTOR; the in-agent command
+      // executor reports its container launch failures as SOURCE_AGENT, like Mesos's agent.
+      source: status.source ?? 'SOURCE_EXECUTOR',
       agent_id: { value: this.id },
       executor_id: executor.info.executor_id,
     };

@@ -97,7 +97,7 @@ export function installDriverExecutors(agent: Agent, actor: Actor): void {
       agent.counters.invalidStatusUpdates++;
       return;
     }
-    agent.executorStatus(found.fw, found.ex, { ...status, uuid: Buffer.from(uuid) });
+    agent.executorStatus(found.fw, found.ex, { ...status, source: 'SOURCE_EXECUTOR', uuid: Buffer.from(uuid) });
   });
 
   actor.install(M('ExecutorToFrameworkMessage'), (from, m) => {
