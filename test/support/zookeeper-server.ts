@@ -82,7 +82,7 @@ export class ZkServerProcess {
     const logFd = fs.openSync(path.join(this.dir, 'server.log'), 'a');
     const main = this.id === 0 ? 'org.apache.zookeeper.server.ZooKeeperServerMain' : 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
     const proc = spawn('java', [
-      '-Xmx96m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xss512k',
+      '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xss512k',
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-Dzookeeper.jmx.log4j.disable=true',
       '-cp', cp, main, this.configFile,
     ], { stdio: ['ignore', logFd, logFd] });
@@ -144,6 +144,8 @@ const COMMON = [
   'admin.enableServer=false',
   '4lw.commands.whitelist=srvr,ruok,stat',
   'maxClientCnxns=0',
+  // Test data need not survive a power cut; fsync per write would only slow the tests.
+  'forceSync=no',
 ];
 
 /**
@@ -173,7 +175,7 @@ export async function startZooKeeper(opts: { tickTimeMs?: number } = {}): Promis
     connectString: server.connectString,
     async stop() {
       await server.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!process.env.MESETA_KEEP_ZK) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -206,7 +208,7 @@ export async function startEnsemble(size = 3, opts: { tickTimeMs?: number } = {}
     connectString: servers.map((s) => s.connectString).join(','),
     async stop() {
       await Promise.all(servers.map((s) => s.stop()));
-      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+      if (!process.env.MESETA_KEEP_ZK) for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
     },
   };
   try {

@@ -60,8 +60,8 @@ export interface StoreStats {
 const MAX_MANIFEST_BYTES = 512 * 1024;
 const MAX_DELETES_PER_COMMIT = 1000;
 
-// A fixed pseudo-random table for the gear rolling hash (same cut points on every master).
-const GEAR = (() => {
+// A fixed pseudo-random table for the rolling hash (same cut points on every master).
+const TABLE = (() => {
   const t = new Uint32Array(256);
   let x = 0x9e3779b9;
   for (let i = 0; i < 256; i++) {
@@ -75,18 +75,37 @@ const GEAR = (() => {
   return t;
 })();
 
-/** Content-defined cut points: an insertion only moves the boundaries near it. */
+/**
+ * Bytes the rolling hash looks at. Registry entries repeat the same field names agent after
+ * agent; a window longer than one entry always spans some bytes unique to an agent, so cut
+ * points fall evenly instead of only where a short window happens to see varying bytes.
+ */
+const WINDOW = 1031;
+const OUT_ROT = WINDOW % 32;
+
+const rotl = (v: number, n: number) => (n === 0 ? v : ((v << n) | (v >>> (32 - n))) >>> 0);
+
+/** Content-defined cut points (buzhash over WINDOW bytes): an edit only moves the boundaries near it. */
 export function chunkBoundaries(data: Uint8Array, opts: ChunkingOptions = DEFAULT_CHUNKING): number[] {
   const bits = Math.round(Math.log2(opts.avgBytes));
   const mask = bits >= 32 ? 0xffffffff : ((0xffffffff << (32 - bits)) >>> 0);
+  const outTable = TABLE.map((v) => rotl(v, OUT_ROT));
   const ends: number[] = [];
   let start = 0;
   while (start < data.length) {
     const limit = Math.min(data.length, start + opts.maxBytes);
     let end = limit;
+    const first = start + Math.min(opts.minBytes, limit - start);
+    // Warm the window up on the bytes just before the first candidate, so the hash at each
+    // position depends only on the WINDOW bytes before it, never on where this chunk began.
     let h = 0;
-    for (let i = start + Math.min(opts.minBytes, limit - start); i < limit; i++) {
-      h = ((h << 1) + GEAR[data[i]!]!) >>> 0;
+    const warm = Math.max(0, first - WINDOW);
+    for (let i = warm; i < first; i++) {
+      h = rotl(h, 1) ^ TABLE[data[i]!]!;
+      if (i - WINDOW >= warm) h ^= outTable[data[i - WINDOW]!]!;
+    }
+    for (let i = first; i < limit; i++) {
+      h = (rotl(h, 1) ^ TABLE[data[i]!]! ^ (i - WINDOW >= warm ? outTable[data[i - WINDOW]!]! : 0)) >>> 0;
       if ((h & mask) === 0) {
         end = i + 1;
         break;
