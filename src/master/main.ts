@@ -11,6 +11,7 @@ import { formatUpid } from '../transport/upid.js';
 import type { Allocator, AllocatorOptions, Msg } from './allocator/allocator.js';
 import { createAllocator } from './allocator/index.js';
 import { MASTER_CAPABILITIES, MESOS_VERSION } from './constants.js';
+import { installDriverProtocol } from './driver.js';
 import { MASTER_FLAGS as FLAG_SPECS } from './flags.js';
 import { installMasterRoutes } from './http/routes.js';
 import { MSG, Master, type MasterSettings, type MasterTransport } from './master.js';
@@ -159,6 +160,11 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
   actor.install(MSG.executorToFramework, (from, msg) => master.executorToFramework(formatUpid(from), msg));
   actor.install(MSG.updateSlave, () => master.inc('master/messages_update_slave'));
   actor.onExited((peer) => master.exited(formatUpid(peer)));
+  installDriverProtocol(
+    { install: (name, handler) => actor.install(name, (from, msg) => handler(formatUpid(from), msg as Msg)) },
+    master,
+    transport,
+  );
 
   installMasterRoutes(server, master);
   log.info(`Master ${id} (${hostname}) started on ${bindIp}:${boundPort}, advertised as ${pid}`);

@@ -219,7 +219,8 @@ export class Master {
     const updateErr = validateFrameworkUpdate(fw.info, { ...info, user: fw.info.user, checkpoint: fw.info.checkpoint });
     if (updateErr) return fail(updateErr);
     const old = fw.connection;
-    if (old && old !== sink) {
+    // A driver retrying its registration from the same pid is not a failover.
+    if (old && old !== sink && old.streamId !== sink.streamId) {
       fw.connection = undefined;
       old.send({ type: 'ERROR', error: { message: 'Framework failed over' } });
       old.close();
@@ -245,6 +246,8 @@ export class Master {
   private attach(fw: Framework, sink: EventSink): void {
     fw.connection = sink;
     fw.connected = true;
+    fw.pid = sink.pid;
+    if (sink.pid !== undefined) this.transport.link(sink.pid);
     sink.send({
       type: 'SUBSCRIBED',
       subscribed: { framework_id: { value: fw.id }, heartbeat_interval_seconds: HEARTBEAT_INTERVAL_MS / 1000, master_info: this.info },
@@ -310,6 +313,12 @@ export class Master {
         this.removeFramework(fw);
       }
     }, Math.min(timeoutSecs * 1000, 2 ** 31 - 1));
+  }
+
+  /** A driver's DeactivateFrameworkMessage: no offers until it re-registers. */
+  deactivateFramework(fw: Framework): void {
+    this.inc('master/messages_deactivate_framework');
+    this.deactivate(fw);
   }
 
   private deactivate(fw: Framework): void {
@@ -1008,8 +1017,14 @@ export class Master {
     this.removeAgent(agent, 'the agent unregistered', false);
   }
 
-  /** The link to a peer broke: an agent becomes disconnected (offers rescinded, pings go on). */
+  /**
+   * The link to a peer broke: a driver framework is disconnected (as when an HTTP stream closes); an
+   * agent becomes disconnected (offers rescinded, pings go on).
+   */
   exited(pid: string): void {
+    for (const fw of this.frameworksById.values()) {
+      if (fw.connection && fw.connection.pid === pid) this.streamClosed(fw, fw.connection);
+    }
     const agent = this.agentsByPid.get(pid);
     if (!agent || !agent.connected) return;
     log.info(`Agent ${agent.id} at ${pid} disconnected`);

@@ -6,7 +6,10 @@ import type { Msg } from './allocator/allocator.js';
 
 /** Where a framework's events go: one SUBSCRIBE stream. */
 export interface EventSink {
+  /** Mesos-Stream-Id of an HTTP subscription; `pid:<upid>` for a driver. */
   readonly streamId: string;
+  /** The driver's libprocess pid; undefined for HTTP frameworks. */
+  readonly pid?: string;
   send(event: Msg): void;
   close(): void;
 }
@@ -53,6 +56,8 @@ function bump(map: Map<string, Resources>, key: string, r: Resources, sign: 1 | 
 export class Framework {
   info: Msg;
   connection?: EventSink;
+  /** Pid of a driver-based framework (kept while it is disconnected). */
+  pid?: string;
   connected = false;
   active = false;
   /** Known only from an agent's re-registration, not yet subscribed. */

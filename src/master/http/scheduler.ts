@@ -7,59 +7,12 @@ import { EventStream } from '../../protocol/event-stream.js';
 import { NOT_ACCEPTABLE, isMediaError, requestEncoding, responseEncoding } from '../../protocol/media.js';
 import type { Msg } from '../allocator/allocator.js';
 import type { Master } from '../master.js';
-import type { EventSink, Framework } from '../records.js';
+import { applyCall, validateCall } from '../calls.js';
+import type { EventSink } from '../records.js';
 
 const CALL = 'mesos.v1.scheduler.Call';
 const EVENT = 'mesos.v1.scheduler.Event';
 const STREAM_ID = 'Mesos-Stream-Id';
-
-/** Sub-message each call type must carry (SCH-01 validation). */
-const PAYLOAD: Record<string, string> = {
-  SUBSCRIBE: 'subscribe',
-  ACCEPT: 'accept',
-  DECLINE: 'decline',
-  ACCEPT_INVERSE_OFFERS: 'accept_inverse_offers',
-  DECLINE_INVERSE_OFFERS: 'decline_inverse_offers',
-  KILL: 'kill',
-  SHUTDOWN: 'shutdown',
-  ACKNOWLEDGE: 'acknowledge',
-  ACKNOWLEDGE_OPERATION_STATUS: 'acknowledge_operation_status',
-  RECONCILE: 'reconcile',
-  RECONCILE_OPERATIONS: 'reconcile_operations',
-  MESSAGE: 'message',
-  REQUEST: 'request',
-  UPDATE_FRAMEWORK: 'update_framework',
-};
-
-/** Mesos's `validation::scheduler::call::validate`. */
-export function validateCall(call: Msg): string | undefined {
-  const type: string | undefined = call.type;
-  if (type === undefined) return "Expecting 'type' to be present";
-  if (type === 'UNKNOWN') return undefined;
-  const payload = PAYLOAD[type];
-  if (payload && call[payload] === undefined) return `Expecting '${payload}' to be present`;
-  if (type === 'SUBSCRIBE') {
-    const infoId = call.subscribe.framework_info?.id?.value;
-    if (infoId !== call.framework_id?.value) return "'framework_id' differs from 'subscribe.framework_info.id'";
-    return undefined;
-  }
-  if (call.framework_id === undefined) return "Expecting 'framework_id' to be present";
-  if (type === 'ACKNOWLEDGE') {
-    const uuid = call.acknowledge.uuid;
-    if (!Buffer.isBuffer(uuid) || uuid.length !== 16) return 'Not a valid UUID';
-  }
-  if (type === 'ACKNOWLEDGE_OPERATION_STATUS') {
-    const uuid = call.acknowledge_operation_status.uuid;
-    if (!Buffer.isBuffer(uuid) || uuid.length !== 16) return 'Not a valid UUID';
-    if (call.acknowledge_operation_status.agent_id === undefined) return "Expecting 'agent_id' to be present";
-  }
-  if (type === 'UPDATE_FRAMEWORK') {
-    if (call.update_framework.framework_info?.id?.value !== call.framework_id.value) {
-      return "'framework_id' differs from 'update_framework.framework_info.id'";
-    }
-  }
-  return undefined;
-}
 
 /** The framework's end of a SUBSCRIBE stream. */
 class SubscriptionSink implements EventSink {
@@ -75,11 +28,6 @@ class SubscriptionSink implements EventSink {
   close(): void {
     this.stream.close();
   }
-}
-
-function accepted(res: ServerResponse): void {
-  res.writeHead(202, { 'Content-Length': 0 });
-  res.end();
 }
 
 function decodeCall(encoding: 'json' | 'protobuf', body: Buffer): Msg | string {
@@ -157,6 +105,10 @@ export function schedulerHandler(master: Master): Handler {
       sendText(res, 403, 'Framework is not subscribed');
       return;
     }
+    if (fw.connection.pid !== undefined) {
+      sendText(res, 403, 'Framework is not connected via HTTP');
+      return;
+    }
     const streamId = req.header(STREAM_ID);
     if (streamId === undefined) {
       sendText(res, 400, `All non-subscribe calls should include the '${STREAM_ID}' header`);
@@ -170,60 +122,12 @@ export function schedulerHandler(master: Master): Handler {
       );
       return;
     }
-    dispatch(master, fw, call, res);
-  };
-}
-
-function dispatch(master: Master, fw: Framework, call: Msg, res: ServerResponse): void {
-  switch (call.type as string) {
-    case 'TEARDOWN':
-      master.teardown(fw);
-      return accepted(res);
-    case 'ACCEPT':
-      master.accept(fw, call.accept);
-      return accepted(res);
-    case 'DECLINE':
-      master.decline(fw, call.decline);
-      return accepted(res);
-    case 'ACCEPT_INVERSE_OFFERS':
-    case 'DECLINE_INVERSE_OFFERS':
-    case 'ACKNOWLEDGE_OPERATION_STATUS':
-    case 'RECONCILE_OPERATIONS':
-      // No inverse offers or operation feedback are produced yet, so there is nothing to act on.
-      return accepted(res);
-    case 'REVIVE':
-      master.revive(fw, call.revive);
-      return accepted(res);
-    case 'SUPPRESS':
-      master.suppress(fw, call.suppress);
-      return accepted(res);
-    case 'KILL':
-      master.kill(fw, call.kill);
-      return accepted(res);
-    case 'SHUTDOWN':
-      master.shutdownExecutor(fw, call.shutdown);
-      return accepted(res);
-    case 'ACKNOWLEDGE':
-      master.acknowledge(fw, call.acknowledge);
-      return accepted(res);
-    case 'RECONCILE':
-      master.reconcile(fw, call.reconcile);
-      return accepted(res);
-    case 'MESSAGE':
-      master.message(fw, call.message);
-      return accepted(res);
-    case 'REQUEST':
-      master.request(fw, call.request);
-      return accepted(res);
-    case 'UPDATE_FRAMEWORK': {
-      const err = master.updateFramework(fw, call.update_framework);
-      if (err) return sendText(res, 400, err);
-      res.writeHead(200, { 'Content-Length': 0 });
+    const result = applyCall(master, fw, call);
+    if (result.status === 202 || result.status === 200) {
+      res.writeHead(result.status, { 'Content-Length': 0 });
       res.end();
       return;
     }
-    case 'UNKNOWN':
-    default:
-      sendText(res, 501, `Received an unexpected '${call.type}' call`);
-  }
+    sendText(res, result.status, result.body ?? '');
+  };
 }

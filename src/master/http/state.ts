@@ -105,6 +105,7 @@ export function frameworkJson(master: Master, fw: Framework): Msg {
   const used = fw.totalUsed();
   const offeredRes = offered(master, fw.offers);
   const out: Msg = { id: fw.id, name: fw.name };
+  if (fw.pid !== undefined) out.pid = fw.pid;
   out.used_resources = used.toLegacyJson();
   out.offered_resources = offeredRes.toLegacyJson();
   out.capabilities = capabilityNames(fw.info);
@@ -223,9 +224,9 @@ export function stateSummaryJson(master: Master): Msg {
     return j;
   });
   out.frameworks = frameworks.map((fw) => {
-    const j: Msg = {
-      id: fw.id,
-      name: fw.name,
+    const j: Msg = { id: fw.id, name: fw.name };
+    if (fw.pid !== undefined) j.pid = fw.pid;
+    Object.assign(j, {
       used_resources: fw.totalUsed().toLegacyJson(),
       offered_resources: offered(master, fw.offers).toLegacyJson(),
       capabilities: capabilityNames(fw.info),
@@ -234,7 +235,7 @@ export function stateSummaryJson(master: Master): Msg {
       active: fw.active,
       connected: fw.connected,
       recovered: fw.recovered,
-    };
+    });
     Object.assign(j, stateCounts([fw.tasks.values(), fw.unreachableTasks.values(), fw.completedTasks]));
     j.slave_ids = [...new Set([...fw.tasks.values()].map((t) => t.agentId).concat([...fw.executors.keys()]))];
     return j;
