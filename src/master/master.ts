@@ -276,7 +276,7 @@ export class Master {
     if (!fw.recovered && (unsuppressed.length > 0 || added.length > 0)) this.allocator.reviveOffers(fw.id, [...unsuppressed, ...added]);
     for (const agent of this.agentsById.values()) {
       if (agent.connected && (agent.tasks.has(fw.id) || agent.executors.has(fw.id))) {
-        this.transport.send(agent.pid, MSG.updateFramework, { framework_id: { value: fw.id }, pid: '', framework_info: fw.info });
+        this.transport.send(agent.pid, MSG.updateFramework, { framework_id: { value: fw.id }, pid: fw.pid ?? '', framework_info: fw.info });
       }
     }
   }
@@ -517,7 +517,7 @@ export class Master {
         framework_id: { value: fw.id },
         framework: fw.info,
         task: launched,
-        pid: HTTP_FRAMEWORK_PID,
+        pid: fw.pid ?? HTTP_FRAMEWORK_PID,
         launch_executor: task.executor ? check.newExecutor : true,
       });
     }
@@ -963,7 +963,7 @@ export class Master {
     this.allocator.addAgent(id, agent.info, agent.capabilities, total, used);
     for (const fw of this.frameworksById.values()) {
       if (agent.tasks.has(fw.id) || agent.executors.has(fw.id)) {
-        if (fw.connected) this.transport.send(from, MSG.updateFramework, { framework_id: { value: fw.id }, pid: '', framework_info: fw.info });
+        if (fw.connected) this.transport.send(from, MSG.updateFramework, { framework_id: { value: fw.id }, pid: fw.pid ?? '', framework_info: fw.info });
       }
     }
   }

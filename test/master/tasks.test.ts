@@ -117,6 +117,16 @@ test('custom executor launch, MESSAGE both ways, ExitedExecutor -> FAILURE, SHUT
   assert.equal(run.task.executor.executor_id.value, 'ex1');
   assert.equal(run.task.executor.framework_id.value, s.frameworkId);
 
+  // A second task for the running executor: only the task's resources, no new executor.
+  await s.call({ type: 'REVIVE' });
+  const next = (await s.next('OFFERS')).offers.offers[0];
+  assert.deepEqual(next.executor_ids, [{ value: 'ex1' }]);
+  assert.equal(next.resources.find((r: Msg) => r.name === 'cpus').scalar.value, 2.5);
+  await s.call({ type: 'ACCEPT', accept: { offer_ids: [next.id], operations: launch([{ ...task, task_id: { value: 't2' } }]) } });
+  const run2 = await agent.next('RunTaskMessage');
+  assert.equal(run2.task.task_id.value, 't2');
+  assert.equal(run2.launch_executor, false);
+
   await s.call({ type: 'MESSAGE', message: { agent_id: { value: agentId }, executor_id: { value: 'ex1' }, data: Buffer.from('hi') } });
   const toExec = await agent.next('FrameworkToExecutorMessage');
   assert.equal(Buffer.from(toExec.data).toString(), 'hi');

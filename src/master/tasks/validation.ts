@@ -169,9 +169,16 @@ export function validateTask(
       return `Executor uses invalid resources: ${(e as Error).message}`;
     }
     const existing = agent.executors.get(framework.id)?.get(execId) ?? pendingExecutors.get(execId);
-    const normalized = { ...executor, framework_id: { value: framework.id } };
     if (existing) {
-      if (canonicalJson(existing) !== canonicalJson(normalized)) {
+      // Same ExecutorInfo: equal fields, and equal resources whatever their format or allocation.
+      const strip = (e: Msg) => canonicalJson({ ...e, framework_id: { value: framework.id }, resources: undefined });
+      let sameResources = false;
+      try {
+        sameResources = Resources.fromProto(existing.resources ?? []).unallocate().equals(executorResources.unallocate());
+      } catch {
+        sameResources = false;
+      }
+      if (!sameResources || strip(existing) !== strip(executor)) {
         return `ExecutorInfo is not compatible with existing ExecutorInfo with same ExecutorID ${execId}`;
       }
     } else {
