@@ -28,7 +28,7 @@ function arg(name: string): string | undefined {
 const AGENTS = arg('agents') ? Number(arg('agents')) : undefined;
 const FRAMEWORKS = arg('frameworks') ? Number(arg('frameworks')) : undefined;
 const SCENARIO = arg('scenario');
-const ROUNDS = Number(arg('rounds') ?? 5);
+const ROUNDS = Number(arg('rounds') ?? 10);
 const CAPS = ['MULTI_ROLE', 'HIERARCHICAL_ROLE', 'RESERVATION_REFINEMENT'];
 const HOUR_YEAR = 365 * 24 * 3600;
 

@@ -212,6 +212,7 @@ export class HierarchicalAllocator implements Allocator {
       fw.mins.set(role, alts);
     }
     for (const role of fw.roles) this.client(fw, role);
+    for (const [role, c] of fw.clients) c.mins = fw.mins.get(role);
   }
 
   addFramework(frameworkId: string, frameworkInfo: Msg, used: Map<string, Resources>, active: boolean, suppressedRoles: string[]): void {
@@ -449,9 +450,10 @@ export class HierarchicalAllocator implements Allocator {
     this.accountTotal(agent.total, -1);
     agent.total = total;
     agent.sharedTotal = select(total, slots, (s) => s.shared);
+    agent.nonSharedTotal = select(total, slots, (s) => !s.shared);
     let allocated: Bag = [];
     for (const byRole of agent.alloc.values()) for (const bag of byRole.values()) allocated = add(allocated, bag);
-    agent.available = subtract(select(total, slots, (s) => !s.shared), allocated);
+    agent.available = subtract(agent.nonSharedTotal, allocated);
     agent.hasGpu = total.some((e) => slots[e.s].name === 'gpus' && e.q > 0);
     agent.offerable = total.some((e) => (slots[e.s].name === 'cpus' || slots[e.s].name === 'mem') && e.q > 0);
     this.accountTotal(total, 1);
@@ -584,16 +586,18 @@ export class HierarchicalAllocator implements Allocator {
     const held = byRole?.get(role);
     if (!byRole || !held) return;
     const slots = this.slots.slots;
-    const rest = subtract(held, bag);
-    const released = subtract(held, rest);
+    // Usually everything held comes back at once (a declined offer, a removed framework).
+    const all = bag === held || contains(bag, held);
+    const rest = all ? [] : subtract(held, bag);
+    const released = all ? held : subtract(held, rest);
     if (rest.length > 0) byRole.set(role, rest);
     else {
       byRole.delete(role);
       if (byRole.size === 0) agent.alloc.delete(fw.id);
     }
     // Non-shared resources return to the pool (never beyond the agent's total).
-    const back = select(released, slots, (s) => !s.shared);
-    const nonShared = select(agent.total, slots, (s) => !s.shared);
+    const back = agent.sharedTotal.length === 0 ? released : select(released, slots, (s) => !s.shared);
+    const nonShared = agent.nonSharedTotal;
     const merged = add(agent.available, back);
     agent.available = contains(nonShared, merged) ? merged : subtract(nonShared, subtract(nonShared, merged));
     const c = fw.clients.get(role);
@@ -859,7 +863,7 @@ export class HierarchicalAllocator implements Allocator {
         }
         cand = this.applyQuota(cand, role, stage, headroom);
         if (cand.length === 0) continue;
-        if (!this.allocatable(cand, fw.mins.get(role.path) ?? this.globalMins)) continue;
+        if (!this.allocatable(cand, c.mins ?? this.globalMins)) continue;
         if (this.stamp[c.idx] === seq && this.filtered(agent, c, cand)) continue;
 
         // Offer it.

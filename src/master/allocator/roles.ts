@@ -33,21 +33,23 @@ export function share(alloc: number[], weight: number, ctx: ShareContext): numbe
 /** One sortable thing: a role subtree, a role's own frameworks (the "." leaf), or a framework client. */
 interface Sortable {
   readonly path: string;
+  /** The sort key as of the last refresh(): share and allocation count. */
   shareCache: number;
+  keyCount: number;
   shareVersion: number;
   stale: boolean;
-  count: number;
 }
 
 function compare(a: Sortable, b: Sortable): number {
   if (a.shareCache !== b.shareCache) return a.shareCache < b.shareCache ? -1 : 1;
-  if (a.count !== b.count) return a.count - b.count;
+  if (a.keyCount !== b.keyCount) return a.keyCount - b.keyCount;
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
 /** A role's own frameworks, sorted among its subroles when the role has both. */
 class SelfLeaf implements Sortable {
   shareCache = 0;
+  keyCount = 0;
   shareVersion = -1;
   stale = true;
   constructor(readonly node: RoleNode) {}
@@ -60,6 +62,7 @@ class SelfLeaf implements Sortable {
   refresh(ctx: ShareContext): void {
     if (this.stale || this.shareVersion !== ctx.version) {
       this.shareCache = share(this.node.own, this.node.weight, ctx);
+      this.keyCount = this.node.ownCount;
       this.shareVersion = ctx.version;
       this.stale = false;
     }
@@ -78,6 +81,7 @@ export class RoleNode implements Sortable {
   readonly subtree: number[] = [];
   ownCount = 0;
   count = 0;
+  keyCount = 0;
   /** Frameworks subscribed to exactly this role. */
   readonly clients: Client[] = [];
   /** Active (not suppressed, framework active) clients here / in the whole subtree. */
@@ -121,6 +125,7 @@ export class RoleNode implements Sortable {
   refresh(ctx: ShareContext): void {
     if (this.stale || this.shareVersion !== ctx.version) {
       this.shareCache = share(this.subtree, this.weight, ctx);
+      this.keyCount = this.count;
       this.shareVersion = ctx.version;
       this.stale = false;
     }
@@ -231,20 +236,43 @@ class SortedList<T extends Refreshable> {
     }
     if (this.moved.length > 0) {
       const items = this.items;
+      const n = items.length;
       for (const x of this.moved) {
         x.movedMark = false;
-        const at = items.indexOf(x);
-        if (at < 0) continue;
-        items.splice(at, 1);
-        if (cmp !== byPriority) x.refresh(ctx);
+        // x still carries its old key: binary search finds its current place.
         let lo = 0;
-        let hi = items.length;
+        let hi = n;
         while (lo < hi) {
           const mid = (lo + hi) >>> 1;
-          if (cmp(items[mid], x) <= 0) lo = mid + 1;
+          if (cmp(items[mid], x) < 0) lo = mid + 1;
           else hi = mid;
         }
-        items.splice(lo, 0, x);
+        const at = lo < n && items[lo] === x ? lo : items.indexOf(x);
+        if (at < 0) continue;
+        if (cmp !== byPriority) x.refresh(ctx);
+        // Move it to its new place: binary search, then one block shift.
+        if (at + 1 < n && cmp(items[at + 1], x) < 0) {
+          let l = at + 1;
+          let h = n;
+          while (l < h) {
+            const mid = (l + h) >>> 1;
+            if (cmp(items[mid], x) < 0) l = mid + 1;
+            else h = mid;
+          }
+          // (A plain loop: Array#copyWithin is slow on JS arrays.)
+          for (let i = at; i < l - 1; i++) items[i] = items[i + 1];
+          items[l - 1] = x;
+        } else if (at > 0 && cmp(items[at - 1], x) > 0) {
+          let l = 0;
+          let h = at;
+          while (l < h) {
+            const mid = (l + h) >>> 1;
+            if (cmp(items[mid], x) <= 0) l = mid + 1;
+            else h = mid;
+          }
+          for (let i = at; i > l; i--) items[i] = items[i - 1];
+          items[l] = x;
+        }
       }
       this.moved.length = 0;
     }

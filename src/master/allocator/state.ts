@@ -69,11 +69,14 @@ export class FrameworkState {
 export class Client {
   readonly alloc: number[] = [];
   count = 0;
+  keyCount = 0;
   /** Agents on which this client holds something. */
   agents = 0;
   shareCache = 0;
   shareVersion = -1;
   stale = true;
+  /** The framework's offer_filters minimums for this role (undefined: the global ones). */
+  mins: MinAlternatives | undefined;
   /** Framework active and this role not suppressed (and the subscription still exists). */
   active = false;
   constructor(
@@ -87,6 +90,7 @@ export class Client {
   refresh(ctx: ShareContext): void {
     if (this.stale || this.shareVersion !== ctx.version) {
       this.shareCache = share(this.alloc, 1, ctx);
+      this.keyCount = this.count;
       this.shareVersion = ctx.version;
       this.stale = false;
     }
@@ -112,6 +116,8 @@ export class AgentState {
   caps: AgentCaps;
   /** Everything the agent has (non-shared and shared). */
   total: Bag = [];
+  /** The non-shared part of the total. */
+  nonSharedTotal: Bag = [];
   /** Shared resources (offered once per cycle even while in use). */
   sharedTotal: Bag = [];
   /** Non-shared resources neither offered nor allocated. */
