@@ -25,6 +25,7 @@ export const AGENT_CAPABILITIES: Msg[] = [
   { type: 'MULTI_ROLE' },
   { type: 'HIERARCHICAL_ROLE' },
   { type: 'RESERVATION_REFINEMENT' },
+  { type: 'AGENT_DRAINING' },
   { type: 'TASK_RESOURCE_LIMITS' },
 ];
 
@@ -112,6 +113,7 @@ export class Agent {
   private masterPid: string;
   private masterUpid: UPID;
   private registeredOnce = false;
+  private drain?: { config: Msg; since: number };
   /** Changes whenever the agent's total resources change (never, until operations exist). */
   private readonly resourceVersion = uuidBytes();
   private readonly containerizer: ContainerizerSeam;
@@ -197,6 +199,7 @@ export class Agent {
     a.install(M('UpdateFrameworkMessage'), (from, m) => this.onUpdateFramework(from, m));
     a.install(M('StatusUpdateAcknowledgementMessage'), (from, m) => this.onAcknowledgement(from, m));
     a.install(M('ShutdownMessage'), (from, m) => this.onShutdownMessage(from, m));
+    a.install(M('DrainSlaveMessage'), (from, m) => this.onDrain(from, m));
     installDriverExecutors(this, a);
     a.onExited((peer) => {
       if (peer.ip === this.masterUpid.ip && peer.port === this.masterUpid.port) this.masterLost('the connection to the master broke');
@@ -411,6 +414,11 @@ export class Agent {
       for (const t of tasks) this.dropTask(fw, t, 'Framework is terminating');
       return;
     }
+    if (this.drain) {
+      for (const t of tasks) this.dropTask(fw, t, 'Agent is draining', 'REASON_AGENT_DRAINING');
+      this.maybeRemoveFramework(fw);
+      return;
+    }
     const first = tasks[0];
     if (!first) return;
     const executorInfo: Msg = executorGiven
@@ -434,9 +442,9 @@ export class Agent {
   }
 
   /** TASK_DROPPED (partition-aware) or TASK_LOST for a task the agent cannot take. */
-  private dropTask(fw: Framework, task: Msg, message: string): void {
+  private dropTask(fw: Framework, task: Msg, message: string, reason = 'REASON_EXECUTOR_TERMINATED'): void {
     const state = this.partitionAware(fw.info) ? 'TASK_DROPPED' : 'TASK_LOST';
-    this.agentUpdate(fw.info.id, task.executor?.executor_id, task.task_id, state, 'REASON_EXECUTOR_TERMINATED', message);
+    this.agentUpdate(fw.info.id, task.executor?.executor_id, task.task_id, state, reason, message);
   }
 
   private launchExecutor(fw: Framework, executorInfo: Msg, tasks: Msg[], kind: 'command' | 'custom', group: boolean): void {
@@ -648,6 +656,12 @@ export class Agent {
   /** Records the state on the task and hands the update to the manager; true if accepted or a duplicate. */
   private statusUpdate(fw: Framework, executor: Executor | undefined, update: Msg): boolean {
     const status = update.status as Msg;
+    // (Launches refused because of the drain already carry the reason and keep their state.)
+    if (this.drain && isTerminalState(status.state) && status.reason !== 'REASON_AGENT_DRAINING' && !this.statusUpdates.seen(fw.id, idValue(status.task_id), status.uuid)) {
+      // Tasks ending while the agent drains say so; with mark_gone, partition-aware frameworks see them gone.
+      status.reason = 'REASON_AGENT_DRAINING';
+      if (this.drain.config.mark_gone === true && this.partitionAware(fw.info)) status.state = 'TASK_GONE_BY_OPERATOR';
+    }
     if (executor && !this.statusUpdates.seen(fw.id, idValue(status.task_id), status.uuid)) {
       executor.updateTaskState(status, fw.info.id, this.id!);
     }
@@ -707,13 +721,17 @@ export class Agent {
     }
     const fw = this.frameworkMap.get(frameworkId);
     const executor = fw?.executorOfTask(taskId);
-    if (!fw || !executor) return;
+    if (!fw || !executor) {
+      this.checkDrained();
+      return;
+    }
     const task = executor.task(taskId);
     if (r.terminal && task && isTerminalState(task.state)) {
       executor.completeTask(taskId);
       fw.unindexTask(taskId, executor);
     }
     this.maybeRemoveExecutor(fw, executor);
+    this.checkDrained();
   }
 
   // ---- kills and shutdowns (AGT-07) ----
@@ -721,21 +739,25 @@ export class Agent {
   private onKillTask(from: UPID, m: Msg): void {
     if (!this.isFromMaster(from)) return;
     const frameworkId = idValue(m.framework_id);
-    const taskId = idValue(m.task_id);
     const fw = this.frameworkMap.get(frameworkId);
     if (!fw) {
-      log.warn(`Ignoring kill of task ${taskId}: no such framework ${frameworkId}`);
+      log.warn(`Ignoring kill of task ${idValue(m.task_id)}: no such framework ${frameworkId}`);
       return;
     }
+    this.killTask(fw, m.task_id, m.kill_policy);
+  }
+
+  private killTask(fw: Framework, taskIdMsg: Msg, killPolicy: Msg | undefined): void {
+    const taskId = idValue(taskIdMsg);
     const executor = fw.executorOfTask(taskId);
     if (!executor) {
       const state = this.partitionAware(fw.info) ? 'TASK_DROPPED' : 'TASK_LOST';
-      this.agentUpdate(fw.info.id, undefined, m.task_id, state, 'REASON_EXECUTOR_TERMINATED', 'Cannot find executor');
+      this.agentUpdate(fw.info.id, undefined, taskIdMsg, state, 'REASON_EXECUTOR_TERMINATED', 'Cannot find executor');
       return;
     }
     if (executor.queuedTasks.has(taskId)) {
       const message = executor.phase === 'REGISTERING' ? 'Unregistered executor' : 'Killed before delivery to the executor';
-      this.agentUpdate(fw.info.id, executor.info.executor_id, m.task_id, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', message);
+      this.agentUpdate(fw.info.id, executor.info.executor_id, taskIdMsg, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', message);
       // An executor left with nothing to run is not worth waiting for.
       if (executor.phase === 'REGISTERING' && executor.queuedTasks.size === 0 && executor.launchedTasks.size === 0) {
         this.shutdownExecutor(fw, executor);
@@ -748,7 +770,44 @@ export class Agent {
     }
     const task = executor.launchedTasks.get(taskId);
     if (!task) return; // already terminal
-    executor.channel?.kill(m.task_id, m.kill_policy);
+    executor.channel?.kill(taskIdMsg, killPolicy);
+  }
+
+  // ---- draining (MNT-02) ----
+
+  private onDrain(from: UPID, m: Msg): void {
+    if (!this.isFromMaster(from)) return;
+    this.drain = { config: m.config ?? {}, since: this.clock.now() };
+    log.info(`Draining: killing every task${m.config?.max_grace_period ? ` (grace capped at ${m.config.max_grace_period.nanoseconds / 1e6}ms)` : ''}`);
+    const maxNs = m.config?.max_grace_period?.nanoseconds as number | undefined;
+    for (const fw of [...this.frameworkMap.values()]) {
+      for (const ex of [...fw.executors.values()]) {
+        const tasks = [...ex.queuedTasks.values(), ...ex.launchedTasks.values()];
+        for (const t of tasks) {
+          let policy = t.kill_policy as Msg | undefined;
+          if (maxNs !== undefined) {
+            const own = policy?.grace_period?.nanoseconds as number | undefined;
+            policy = { grace_period: { nanoseconds: own === undefined ? maxNs : Math.min(own, maxNs) } };
+          }
+          this.killTask(fw, t.task_id, policy);
+        }
+      }
+    }
+    this.checkDrained();
+  }
+
+  /** The drain ends once no task is left and every update was acknowledged. */
+  private checkDrained(): void {
+    if (!this.drain) return;
+    for (const fw of this.frameworkMap.values()) if (fw.executors.size > 0) return;
+    if (this.statusUpdates.pendingCount() > 0) return;
+    log.info('Agent finished draining');
+    this.drain = undefined;
+  }
+
+  /** DrainConfig and start time while draining, for /state. */
+  get draining(): { config: Msg; since: number } | undefined {
+    return this.drain;
   }
 
   private onShutdownExecutor(from: UPID, m: Msg): void {
@@ -871,6 +930,7 @@ export class Agent {
       });
     }
     this.maybeRemoveFramework(fw);
+    this.checkDrained();
   }
 
   private maybeRemoveFramework(fw: Framework): void {

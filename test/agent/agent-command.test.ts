@@ -251,6 +251,40 @@ test('a task whose id would escape the sandbox directory is failed, not launched
   }
 });
 
+test('draining kills every task with a capped grace, drops new tasks, and ends once updates are acknowledged', async () => {
+  const { master, agent } = await setup();
+  try {
+    await master.waitFor('registered', () => agent.agent.registered);
+    const pa = frameworkInfo('fw-1', { capabilities: [{ type: 'PARTITION_AWARE' }] });
+    master.send('RunTaskMessage', { framework: pa, task: commandTask('d1', 'sleep 30', 'M1-S0', { kill_policy: { grace_period: { nanoseconds: 60e9 } } }) });
+    master.acknowledge(await master.update('d1', 0));
+    const running = await master.update('d1', 1);
+    assert.equal(running.update.status.state, 'TASK_RUNNING');
+    master.acknowledge(running);
+
+    master.send('DrainSlaveMessage', { config: { max_grace_period: { nanoseconds: 100e6 }, mark_gone: true } });
+    const gone = await master.update('d1', 2);
+    assert.equal(gone.update.status.state, 'TASK_GONE_BY_OPERATOR');
+    assert.equal(gone.update.status.reason, 'REASON_AGENT_DRAINING');
+    const state = await getJson(`${agent.url}/state`);
+    assert.equal(state.drain_config.mark_gone, true);
+    assert.equal(typeof state.estimated_drain_start_time_seconds, 'number');
+
+    master.send('RunTaskMessage', { framework: pa, task: commandTask('d2', 'true') });
+    const dropped = await master.update('d2', 0);
+    assert.equal(dropped.update.status.state, 'TASK_DROPPED');
+    assert.equal(dropped.update.status.reason, 'REASON_AGENT_DRAINING');
+
+    master.acknowledge(gone);
+    master.acknowledge(dropped);
+    for (let i = 0; i < 200 && agent.agent.draining; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(agent.agent.draining, undefined);
+    assert.equal((await getJson(`${agent.url}/state`)).drain_config, undefined);
+  } finally {
+    await teardown(master, agent);
+  }
+});
+
 test('kill of a running command task ends in TASK_KILLED', async () => {
   const { master, agent } = await setup();
   try {

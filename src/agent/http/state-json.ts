@@ -150,6 +150,11 @@ export function stateJson(agent: Agent, flags: Record<string, string>): Msg {
     capabilities: AGENT_CAPABILITIES.map((c) => c.type),
   };
   if (info.domain) out.domain = toJson('mesos.v1.DomainInfo', info.domain);
+  const drain = agent.draining;
+  if (drain) {
+    out.drain_config = toJson('mesos.v1.DrainConfig', drain.config);
+    out.estimated_drain_start_time_seconds = Math.floor(drain.since / 1000);
+  }
   Object.assign(out, {
     resources: total.toLegacyJson(),
     reserved_resources: total.legacyReservedByRole(),
