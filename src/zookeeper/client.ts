@@ -37,6 +37,9 @@ import { mkdirp } from './util.js';
 
 const log = logger('zookeeper');
 
+/** ZooKeeper's default jute.maxbuffer (the largest packet a server accepts). */
+export const MAX_PACKET_BYTES = 0xfffff;
+
 export interface ZkServerAddress {
   host: string;
   port: number;
@@ -269,6 +272,8 @@ export class WireZkClient implements ZkClient {
   private send(type: number, w: JuteWriter, path?: string): Promise<JuteReader> {
     if (this.terminal()) return Promise.reject(new ZkError(this._state === 'expired' ? Codes.SESSIONEXPIRED : Codes.CLOSED, path));
     const frame = w.frame();
+    // The server drops a connection that sends a packet over jute.maxbuffer; refuse it here instead.
+    if (frame.length - 4 > MAX_PACKET_BYTES) return Promise.reject(new ZkError(Codes.MARSHALLINGERROR, path));
     const xid = frame.readInt32BE(4);
     return new Promise((resolve, reject) => {
       const p: Pending = { xid, type, frame, path, resolve, reject };

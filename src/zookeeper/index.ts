@@ -6,7 +6,7 @@ import type { ZkUrl } from './url.js';
 
 export * from './types.js';
 export * from './errors.js';
-export { WireZkClient, parseServers, type ZkServerAddress, type ZkAuth, type WireZkClientOptions } from './client.js';
+export { WireZkClient, MAX_PACKET_BYTES, parseServers, type ZkServerAddress, type ZkAuth, type WireZkClientOptions } from './client.js';
 export { InMemoryZk, InMemoryZkClient, MAX_DATA_BYTES } from './memory.js';
 export { parseZkUrl, formatZkUrl, isZkUrl, readFileValue, ZkUrlError, type ZkUrl } from './url.js';
 export { mkdirp, joinPath, basename, parentOf } from './util.js';

@@ -1,7 +1,7 @@
 // The wire client against a real ZooKeeper server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WireZkClient, isZkError, parseServers, type ZkClient } from '../../src/zookeeper/index.js';
+import { MAX_PACKET_BYTES, WireZkClient, isZkError, parseServers, type ZkClient } from '../../src/zookeeper/index.js';
 import { startZooKeeper, zookeeperMissing, type ZkTestCluster } from '../support/zookeeper-server.js';
 import { defineClientBehaviour } from './behaviour.js';
 
@@ -51,6 +51,13 @@ describe('WireZkClient against a real ZooKeeper', { skip: missing }, () => {
     for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
     await c.create('/big', big);
     assert.ok((await c.getData('/big')).data.equals(big));
+  });
+
+  it('refuses a packet over the server limit without losing the connection', async () => {
+    const c = await client();
+    await assert.rejects(c.create('/too-big', Buffer.alloc(MAX_PACKET_BYTES)), (e: unknown) => isZkError(e, 'MARSHALLINGERROR'));
+    assert.equal(c.state, 'connected');
+    assert.equal(await c.exists('/too-big'), undefined);
   });
 
   it('rejects a session with a wrong password as expired', async () => {
