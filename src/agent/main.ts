@@ -1,6 +1,8 @@
 // `mesos-agent`: flags -> a running agent (HTTP server, libprocess actor `slave(1)`, containerizer,
 // executor API, endpoints), registered with the master given by --master.
+import { execSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { isIP } from 'node:net';
 import os from 'node:os';
 import type { Clock } from '../common/clock.js';
 import { SystemClock } from '../common/clock.js';
@@ -100,6 +102,18 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   const attributes = flags.has('attributes') ? parseAttributes(flags.str('attributes')!) : [];
   const masterIp = masterPid.slice(masterPid.indexOf('@') + 1).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
 
+  if (!flags.has('ip') && flags.has('ip_discovery_command')) {
+    // Mesos runs the command and uses its output as --ip.
+    let out: string;
+    try {
+      out = execSync(flags.str('ip_discovery_command')!, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    } catch (e) {
+      throw new FlagsError(`Failed to run --ip_discovery_command: ${(e as Error).message}`);
+    }
+    if (!isIP(out)) throw new FlagsError(`--ip_discovery_command printed '${out}', which is not an IP address`);
+    flags.parsed.values.set('ip', out);
+    flags.parsed.raw.set('ip', out);
+  }
   const listenIp = flags.str('ip') ?? env.LIBPROCESS_IP ?? '0.0.0.0';
   const server = new HttpServer({ host: listenIp, port: flags.num('port')!, delegate: 'slave(1)' });
   const ip = advertisedIp(flags, env, masterIp);
