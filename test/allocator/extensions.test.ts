@@ -117,3 +117,36 @@ test('metrics report runs, totals, offered resources, filters, shares and quota'
   assert.equal(m['allocator/mesos/roles/q/shares/dominant'], 0);
   h.close();
 });
+
+test('maintenance: frameworks holding resources on an agent get one inverse offer until they answer', async () => {
+  const { ManualClock } = await import('../../src/common/clock.js');
+  const { HierarchicalAllocator } = await import('../../src/master/allocator/hierarchical.js');
+  const clock = new ManualClock();
+  const a = new HierarchicalAllocator();
+  const inverse: Array<[string, string[]]> = [];
+  a.initialize({ clock, allocationIntervalMs: 1000 }, () => {}, (f, agents) => inverse.push([f, agents]));
+  a.addFramework('f1', { role: '*' }, new Map(), true, []);
+  a.addFramework('idle', { role: '*' }, new Map(), false, []);
+  a.addAgent('a1', {}, [], r('cpus:2;mem:256'), new Map([['f1', r('cpus:1;mem:128').allocate('*')]]));
+  a.addAgent('a2', {}, [], r('cpus:2;mem:256'), new Map());
+  await a.allocate();
+  assert.deepEqual(inverse, []);
+  a.updateUnavailability('a1', { start: { nanoseconds: 0 } });
+  await a.allocate();
+  assert.deepEqual(inverse, [['f1', ['a1']]]);
+  await a.allocate();
+  assert.equal(inverse.length, 1, 'outstanding: not sent again');
+  a.updateInverseOffer('a1', 'f1', { status: 'DECLINE', framework_id: { value: 'f1' }, timestamp: 0 }, 10);
+  await a.allocate();
+  assert.equal(inverse.length, 1, 'filtered for 10 s');
+  assert.equal(a.getInverseOfferStatuses().get('a1')?.get('f1')?.status, 'DECLINE');
+  clock.advance(10_000);
+  await a.allocate();
+  assert.deepEqual(inverse.at(-1), ['f1', ['a1']]);
+  a.updateUnavailability('a1', undefined);
+  a.updateInverseOffer('a1', 'f1');
+  const before = inverse.length;
+  await a.allocate();
+  assert.equal(inverse.length, before, 'maintenance cancelled');
+  a.close();
+});

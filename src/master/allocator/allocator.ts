@@ -88,6 +88,12 @@ export interface Allocator {
   updateWhitelist?(hostnames: string[] | undefined): void;
   /** SUBSCRIBE/UPDATE_FRAMEWORK offer constraints (throws on invalid ones; undefined clears). */
   updateOfferConstraints?(frameworkId: string, constraints: Msg | undefined): void;
+  /** Maintenance: an agent's scheduled unavailability (undefined cancels); drives inverse offers. */
+  updateUnavailability?(agentId: string, unavailability: Msg | undefined): void;
+  /** A framework's answer to an inverse offer (status), or its rescind; refuseSeconds filters new ones. */
+  updateInverseOffer?(agentId: string, frameworkId: string, status?: Msg, refuseSeconds?: number): void;
+  /** agentId -> frameworkId -> last InverseOfferStatus. */
+  getInverseOfferStatuses?(): Map<string, Map<string, Msg>>;
   /** `allocator/mesos/*` metrics for /metrics/snapshot. */
   metrics?(): Record<string, number>;
 }

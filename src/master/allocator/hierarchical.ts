@@ -12,6 +12,7 @@ import { RoleTree, type RoleNode, type ShareContext, type SorterKind } from './r
 import { AgentState, Client, FrameworkState, agentCaps, frameworkCaps, frameworkRoles, type MinAlternatives } from './state.js';
 import { compileOfferConstraints } from './constraints.js';
 import { TimerStats } from './metrics.js';
+import { InverseOffers } from './inverse-offers.js';
 
 const log = logger('allocator');
 
@@ -46,6 +47,8 @@ export class HierarchicalAllocator implements Allocator {
 
   private opts!: AllocatorOptions;
   private offerCallback: OfferCallback = () => {};
+  private inverseOfferCallback: InverseOfferCallback | undefined;
+  private readonly inverse = new InverseOffers();
   private extras: AllocatorExtras = {};
   private interval: TimerHandle | undefined;
   private closed = false;
@@ -94,9 +97,10 @@ export class HierarchicalAllocator implements Allocator {
   /** Most recent offers per framework -> agent (for rescinds when a quota limit drops). */
   private outstanding = new Map<string, Map<string, Bag>>();
 
-  initialize(options: AllocatorOptions, offerCallback: OfferCallback, _inverseOfferCallback?: InverseOfferCallback, extras?: AllocatorExtras): void {
+  initialize(options: AllocatorOptions, offerCallback: OfferCallback, inverseOfferCallback?: InverseOfferCallback, extras?: AllocatorExtras): void {
     this.opts = options;
     this.offerCallback = offerCallback;
+    this.inverseOfferCallback = inverseOfferCallback;
     this.extras = extras ?? {};
     this.ctx.roleSorter = this.policy.policy === 'strict-priority' ? 'priority' : sorterKind(options.roleSorter);
     this.ctx.frameworkSorter = sorterKind(options.frameworkSorter);
@@ -241,6 +245,7 @@ export class HierarchicalAllocator implements Allocator {
     for (const c of [...fw.clients.values()]) this.dropClient(fw, c);
     for (const agent of this.agents.values()) agent.filters = agent.filters.filter((f) => f.client.fw !== fw);
     this.outstanding.delete(frameworkId);
+    this.inverse.removeFramework(frameworkId);
     this.frameworks.delete(frameworkId);
     fw.added = false;
   }
@@ -415,6 +420,7 @@ export class HierarchicalAllocator implements Allocator {
       last.listPos = agent.listPos;
     }
     for (const byAgent of this.outstanding.values()) byAgent.delete(agentId);
+    this.inverse.removeAgent(agentId);
   }
 
   updateAgent(agentId: string, agentInfo: Msg, total: Resources, capabilities: string[]): void {
@@ -717,6 +723,26 @@ export class HierarchicalAllocator implements Allocator {
       }
     }
     await this.emit(offers, sliceStart);
+    this.emitInverseOffers(now);
+  }
+
+  private emitInverseOffers(now: number): void {
+    if (this.inverse.size === 0 || !this.inverseOfferCallback) return;
+    const pending = this.inverse.generate(
+      now,
+      (agentId) => this.agents.get(agentId)?.alloc.keys() ?? [],
+      (fwId) => {
+        const fw = this.frameworks.get(fwId);
+        return !!fw && fw.added && fw.active;
+      },
+    );
+    for (const [fwId, agentIds] of pending) {
+      try {
+        this.inverseOfferCallback(fwId, agentIds);
+      } catch (err) {
+        log.error(`Inverse offer callback failed for framework ${fwId}: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Hands the round's offers to the master, one callback per framework, yielding between frameworks. */
@@ -1128,6 +1154,38 @@ export class HierarchicalAllocator implements Allocator {
       cache.results.set(agent.idx, ok);
     }
     return ok;
+  }
+
+  // ---------------------------------------------------------------- maintenance (inverse offers)
+
+  /**
+   * Scheduled unavailability of an agent (a maintenance window; undefined cancels it). Frameworks
+   * holding resources there get inverse offers from the next round on.
+   */
+  updateUnavailability(agentId: string, unavailability: Msg | undefined): void {
+    if (!this.agents.has(agentId)) return;
+    this.inverse.update(agentId, unavailability);
+    void this.trigger();
+  }
+
+  /**
+   * A framework answered an inverse offer for an agent (ACCEPT/DECLINE_INVERSE_OFFERS) or it was
+   * rescinded. `refuseSeconds` filters further inverse offers for that agent, like decline filters.
+   */
+  updateInverseOffer(agentId: string, frameworkId: string, status?: Msg, refuseSeconds?: number): void {
+    let until: number | undefined;
+    if (refuseSeconds !== undefined && refuseSeconds !== null) {
+      let secs = Number(refuseSeconds);
+      if (!Number.isFinite(secs) || secs < 0) secs = DEFAULT_REFUSE_SECONDS;
+      secs = Math.min(secs, MAX_REFUSE_SECONDS);
+      if (secs > 0) until = this.opts.clock.now() + Math.max(secs * 1000, this.opts.allocationIntervalMs);
+    }
+    this.inverse.respond(agentId, frameworkId, status, until);
+  }
+
+  /** agentId -> frameworkId -> the last InverseOfferStatus received. */
+  getInverseOfferStatuses(): Map<string, Map<string, Msg>> {
+    return this.inverse.statuses();
   }
 
   // ---------------------------------------------------------------- metrics
