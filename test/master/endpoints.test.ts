@@ -2,7 +2,7 @@
 // /redirect, /health, /version, /flags and /metrics/snapshot; /master/x is the same as /x.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FRAMEWORK, FakeAgent, Scheduler, commandTask, getJson, request, scalar, startTestMaster } from './helpers.js';
+import { FRAMEWORK, FakeAgent, Scheduler, commandTask, getJson, request, scalar, startTestMaster, until } from './helpers.js';
 
 test('legacy endpoints report frameworks, agents, tasks and offers with Mesos shapes', async (t) => {
   const c = await startTestMaster(['--cluster=test-cluster']);
@@ -123,6 +123,29 @@ test('legacy endpoints report frameworks, agents, tasks and offers with Mesos sh
   assert.equal(metrics['master/messages_register_slave'], 1);
   assert.equal(typeof metrics['master/uptime_secs'], 'number');
   assert.ok(metrics['allocator/mesos/allocation_runs'] >= 1);
+});
+
+test('POST /master/teardown removes a framework', async (t) => {
+  const c = await startTestMaster();
+  const s = new Scheduler(c.url);
+  t.after(async () => {
+    s.disconnect();
+    await c.master.stop();
+  });
+  await s.subscribe(FRAMEWORK);
+  await s.next('SUBSCRIBED');
+  const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  let r = await request(c.url, '/master/teardown', { method: 'POST', headers: form, body: '' });
+  assert.equal(r.status, 400);
+  assert.equal(r.body, "Missing 'frameworkId' query parameter in the request body");
+  r = await request(c.url, '/master/teardown', { method: 'POST', headers: form, body: 'frameworkId=nope' });
+  assert.equal(r.status, 400);
+  assert.equal(r.body, 'No framework found with specified ID');
+  r = await request(c.url, '/master/teardown', { method: 'POST', headers: form, body: `frameworkId=${s.frameworkId}` });
+  assert.equal(r.status, 200);
+  await until(() => s.closed, 'stream closed');
+  assert.equal(c.master.master.completedFrameworks[0]!.id, s.frameworkId);
+  assert.equal((await request(c.url, '/master/teardown')).status, 405);
 });
 
 test('health, version, flags, redirect, jsonp and unknown paths', async (t) => {

@@ -38,4 +38,19 @@ export function installMasterRoutes(server: HttpServer, master: Master): void {
     res.end();
   });
   get('/metrics/snapshot', (req, res) => sendJson(res, 200, metricsSnapshot(master), req));
+  // LEG-M11: POST form `frameworkId=<id>`.
+  server.route(
+    '/teardown',
+    async (req, res) => {
+      const form = new URLSearchParams((await req.body()).toString('utf8'));
+      const id = form.get('frameworkId');
+      if (id === null) return sendText(res, 400, "Missing 'frameworkId' query parameter in the request body");
+      const fw = master.framework(id);
+      if (!fw) return sendText(res, 400, 'No framework found with specified ID');
+      master.removeFramework(fw);
+      res.writeHead(200, { 'Content-Length': 0 });
+      res.end();
+    },
+    ['POST'],
+  );
 }
