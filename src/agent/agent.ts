@@ -582,7 +582,13 @@ export class Agent {
       // Deliver the whole group once, when its last task is added.
       const ids = group.map((t) => idValue(t.task_id));
       if (ids[ids.length - 1] !== idValue(task.task_id)) return;
-      executor.channel?.launchGroup?.(group);
+      // Tasks of a group never name their executor on the wire; the agent added it for bookkeeping.
+      executor.channel?.launchGroup?.(
+        group.map((t) => {
+          const { executor: _executor, ...rest } = t;
+          return rest;
+        }),
+      );
       return;
     }
     executor.channel?.launch(task);

@@ -368,3 +368,24 @@ test('executor calls in protobuf are accepted too', async () => {
     await master.stop();
   }
 });
+
+test('RunTaskGroupMessage reaches a subscribed executor as one LAUNCH_GROUP', async () => {
+  const { master, agent } = await setup();
+  const sub = new Subscription();
+  try {
+    const info = { ...executorInfo('grp', 'sleep 30'), type: 'CUSTOM' };
+    const group = { tasks: [customTask('g1', undefined), customTask('g2', undefined)].map((t) => { delete t.executor; return t; }) };
+    master.send('RunTaskGroupMessage', { framework: frameworkInfo(), executor: info, task_group: group });
+    await waitFor('executor', () => agent.agent.framework('fw-1')?.executors.get('grp'));
+    await sub.open(agent, 'fw-1', 'grp');
+    await sub.next('SUBSCRIBED');
+    const launch = await sub.next('LAUNCH_GROUP');
+    assert.deepEqual(launch.launch_group.task_group.tasks.map((t: any) => t.task_id.value), ['g1', 'g2']);
+    assert.equal(launch.launch_group.task_group.tasks[0].executor, undefined);
+    assert.equal(sub.events.filter((e) => e.type === 'LAUNCH').length, 0);
+  } finally {
+    sub.close();
+    await agent.stop();
+    await master.stop();
+  }
+});
