@@ -13,6 +13,7 @@ import { AgentState, Client, FrameworkState, agentCaps, frameworkCaps, framework
 import { compileOfferConstraints } from './constraints.js';
 import { TimerStats } from './metrics.js';
 import { InverseOffers } from './inverse-offers.js';
+import { type Headroom, applyQuota, chargeHeadroom, consumed, headroom as quotaHeadroom, needs, quotaNode, stageOneRole } from './quota.js';
 
 const log = logger('allocator');
 
@@ -347,10 +348,6 @@ export class HierarchicalAllocator implements Allocator {
     return any ? out : undefined;
   }
 
-  private consumed(node: RoleNode, nameIdx: number): number {
-    return (node.reserved[nameIdx] ?? 0) + (node.unreservedAllocated[nameIdx] ?? 0);
-  }
-
   /** A lowered limit: ask the master to rescind outstanding offers of the role until it fits. */
   private rescindOverLimit(node: RoleNode): void {
     const limits = node.limits;
@@ -360,7 +357,7 @@ export class HierarchicalAllocator implements Allocator {
     let over = false;
     for (let i = 0; i < limits.length; i++) {
       if (limits[i] === undefined) continue;
-      excess[i] = this.consumed(node, i) - limits[i];
+      excess[i] = consumed(node, i) - limits[i];
       if (excess[i] > 0) over = true;
     }
     if (!over) return;
@@ -695,8 +692,8 @@ export class HierarchicalAllocator implements Allocator {
       });
   }
 
-  /** Runs one allocation round (exposed for benchmarks and tests). */
-  async round(): Promise<void> {
+  /** One allocation round; only startRound() runs it, so rounds never overlap. */
+  private async round(): Promise<void> {
     if (this.paused || this.closed) return;
     const now = this.opts.clock.now();
     // Candidate agents in random order each cycle (ALC-01).
@@ -705,7 +702,7 @@ export class HierarchicalAllocator implements Allocator {
     shuffle(order, rnd);
     const offers = new Map<FrameworkState, Map<string, Map<AgentState, Bag>>>();
     const offeredShared = new Map<AgentState, Bag>();
-    const headroom = this.headroom();
+    const headroom = quotaHeadroom(this.tree.nodes, this.agentList, this.slots.slots);
     const hasQuota = headroom.quotaRoles.length > 0;
     let sliceStart = performance.now();
     for (let stage = hasQuota ? 1 : 2; stage <= 2; stage++) {
@@ -780,56 +777,6 @@ export class HierarchicalAllocator implements Allocator {
     }
   }
 
-  /** Quota bookkeeping for one round (thousandths by name index). */
-  private headroom(): Headroom {
-    const quotaRoles: RoleNode[] = [];
-    const required: number[] = [];
-    for (const node of this.tree.nodes) {
-      const g = node.guarantees;
-      if (!g) continue;
-      quotaRoles.push(node);
-      for (let i = 0; i < g.length; i++) {
-        if (g[i] === undefined) continue;
-        const need = g[i] - this.consumed(node, i);
-        if (need > 0) required[i] = (required[i] ?? 0) + need;
-      }
-    }
-    // Free unreserved non-revocable scalars across the cluster.
-    const available: number[] = [];
-    if (quotaRoles.length > 0) for (const agent of this.agentList) accumulate(agent.available, this.slots.slots, available, 1, true);
-    return { quotaRoles, required, available, requiredAny: required.some((v) => v > 0) };
-  }
-
-  /** The quota node governing `role` (the nearest ancestor-or-self with guarantees or limits). */
-  private unsatisfied(node: RoleNode, nameIdx: number): number {
-    for (let n: RoleNode | undefined = node; n && n.depth >= 0; n = n.parent) {
-      if (!n.guarantees) continue;
-      const g = n.guarantees[nameIdx];
-      return g === undefined ? 0 : Math.max(0, g - this.consumed(n, nameIdx));
-    }
-    return 0;
-  }
-
-  private limitRoom(node: RoleNode, nameIdx: number): number {
-    let room = Infinity;
-    for (let n: RoleNode | undefined = node; n && n.depth >= 0; n = n.parent) {
-      const l = n.limits?.[nameIdx];
-      if (l !== undefined) room = Math.min(room, Math.max(0, l - this.consumed(n, nameIdx)));
-    }
-    return room;
-  }
-
-  /** The guarantee for a name from the nearest ancestor-or-self with guarantees. */
-  private guarantee(node: RoleNode, nameIdx: number): number | undefined {
-    for (let n: RoleNode | undefined = node; n && n.depth >= 0; n = n.parent) if (n.guarantees) return n.guarantees[nameIdx];
-    return undefined;
-  }
-
-  private hasLimits(node: RoleNode): boolean {
-    for (let n: RoleNode | undefined = node; n && n.depth >= 0; n = n.parent) if (n.limits) return true;
-    return false;
-  }
-
   private allocateAgent(
     agent: AgentState,
     stage: number,
@@ -861,7 +808,7 @@ export class HierarchicalAllocator implements Allocator {
     const remoteRegion = this.masterRegion !== undefined && agent.region !== undefined && agent.region !== this.masterRegion;
     for (let ri = 0; ri < roles.length; ri++) {
       const role = roles[ri];
-      if (stage === 1 && !this.stageOneRole(role)) continue;
+      if (stage === 1 && !stageOneRole(role)) continue;
       if (role.depth > 0 && !agent.caps.hierarchicalRole) continue;
       let base = this.allocatableTo(agent.available, role);
       if (base.length === 0 && agent.sharedTotal.length === 0) continue;
@@ -887,16 +834,16 @@ export class HierarchicalAllocator implements Allocator {
           if (!fw.caps.refinement) shared = select(shared, slots, (s) => !s.refined);
           cand = add(cand, shared);
         }
-        cand = this.applyQuota(cand, role, stage, headroom);
+        cand = applyQuota(cand, role, stage, headroom, slots, (x) => this.roleOfSlot(x));
         if (cand.length === 0) continue;
         if (!this.allocatable(cand, c.mins ?? this.globalMins)) continue;
         if (this.stamp[c.idx] === seq && this.filtered(agent, c, cand)) continue;
 
         // Offer it.
-        const qnode = headroom.quotaRoles.length > 0 ? this.quotaNode(role) : undefined;
-        const before = qnode ? this.needs(qnode) : undefined;
+        const qnode = headroom.quotaRoles.length > 0 ? quotaNode(role) : undefined;
+        const before = qnode ? needs(qnode) : undefined;
         this.track(agent, fw, role.path, cand);
-        this.chargeHeadroom(cand, qnode, before, headroom);
+        chargeHeadroom(cand, qnode, before, headroom, slots);
         const sharedPart = select(cand, slots, (s) => s.shared);
         if (sharedPart.length > 0) offeredShared.set(agent, add(offeredShared.get(agent) ?? [], sharedPart));
         let byRole = offers.get(fw);
@@ -911,16 +858,6 @@ export class HierarchicalAllocator implements Allocator {
     }
   }
 
-  private stageOneRole(role: RoleNode): boolean {
-    for (let n: RoleNode | undefined = role; n && n.depth >= 0; n = n.parent) {
-      const g = n.guarantees;
-      if (!g) continue;
-      for (let i = 0; i < g.length; i++) if (g[i] !== undefined && g[i] > this.consumed(n, i)) return true;
-      return false;
-    }
-    return false;
-  }
-
   /** Unreserved resources plus those reserved to `role` or an ancestor. */
   private allocatableTo(bag: Bag, role: RoleNode): Bag {
     const slots = this.slots.slots;
@@ -933,97 +870,6 @@ export class HierarchicalAllocator implements Allocator {
       } else if (out) out.push(bag[i]);
     }
     return out ?? bag;
-  }
-
-  /**
-   * Quota (ALC-10) on a candidate offer. Reservations, non-scalars and revocable resources are
-   * always offered (stage 1: only the role's own reservations); unreserved non-revocable scalars
-   * are chopped. Stage 1 serves unsatisfied guarantees (skipped when nothing helps them) and adds
-   * the rest within limits and surplus headroom; stage 2 offers within limits and surplus headroom.
-   */
-  private applyQuota(cand: Bag, role: RoleNode, stage: number, h: Headroom): Bag {
-    const quota = h.quotaRoles.length > 0;
-    if (!quota && !this.hasLimits(role)) return cand;
-    const slots = this.slots.slots;
-    const headroomApplies = h.requiredAny;
-    // Per name: what guarantees still need (stage 1), the room under limits, the surplus headroom.
-    const guar: number[] = [];
-    const room: number[] = [];
-    const surplus: number[] = [];
-    const seen: boolean[] = [];
-    let out: Bag = [];
-    let guaranteed = false;
-    for (let pass = 0; pass < (stage === 1 ? 2 : 1); pass++) {
-      // Stage 1 takes the guaranteed part first (pass 0), then the additional part (pass 1).
-      for (let i = 0; i < cand.length; i++) {
-        const e = cand[i];
-        const s = slots[e.s];
-        if (!s.quotaScalar) {
-          if (pass > 0) continue;
-          if (stage === 1 && s.reserved && this.roleOfSlot(s) !== role) continue;
-          out.push(e);
-          continue;
-        }
-        const n = s.nameIdx;
-        if (!seen[n]) {
-          seen[n] = true;
-          guar[n] = stage === 1 ? this.unsatisfied(role, n) : 0;
-          room[n] = this.limitRoom(role, n);
-          surplus[n] = headroomApplies ? Math.max(0, (h.available[n] ?? 0) - (h.required[n] ?? 0)) : Infinity;
-        }
-        const already = pass === 1 ? taken(out, e.s) : 0;
-        const left = e.q - already;
-        if (left <= 0) continue;
-        let q: number;
-        if (stage === 1 && pass === 0) q = Math.min(left, guar[n], room[n]);
-        else q = Math.min(left, room[n], surplus[n]);
-        if (q <= 0) continue;
-        if (isAtomic(s) && (q < e.q || already > 0)) continue;
-        room[n] -= q;
-        if (stage === 1 && pass === 0) {
-          guar[n] -= q;
-          guaranteed = true;
-        } else surplus[n] -= q;
-        if (already > 0) out = out.map((x) => (x.s === e.s ? { s: x.s, q: x.q + q } : x));
-        else out.push(q === e.q ? e : { s: e.s, q });
-      }
-      if (stage === 1 && pass === 0 && !guaranteed) return [];
-    }
-    if (out.length > 1) out.sort((a, b) => a.s - b.s);
-    return out;
-  }
-
-  /** The nearest ancestor-or-self role with guarantees. */
-  private quotaNode(role: RoleNode): RoleNode | undefined {
-    for (let n: RoleNode | undefined = role; n && n.depth >= 0; n = n.parent) if (n.guarantees) return n;
-    return undefined;
-  }
-
-  private needs(node: RoleNode): number[] {
-    const out: number[] = [];
-    const g = node.guarantees!;
-    for (let i = 0; i < g.length; i++) if (g[i] !== undefined) out[i] = Math.max(0, g[i] - this.consumed(node, i));
-    return out;
-  }
-
-  /** After an offer: less headroom is free, and the role's guarantee may need less. */
-  private chargeHeadroom(bag: Bag, qnode: RoleNode | undefined, before: number[] | undefined, h: Headroom): void {
-    if (h.quotaRoles.length === 0) return;
-    const slots = this.slots.slots;
-    for (const e of bag) {
-      const s = slots[e.s];
-      if (s.quotaScalar) h.available[s.nameIdx] = (h.available[s.nameIdx] ?? 0) - e.q;
-    }
-    if (qnode && before) {
-      const after = this.needs(qnode);
-      let any = false;
-      for (let i = 0; i < before.length; i++) {
-        if (before[i] === undefined) continue;
-        h.required[i] = (h.required[i] ?? 0) - before[i] + after[i];
-      }
-      for (const v of h.required) if (v > 0) any = true;
-      h.requiredAny = any;
-    }
   }
 
   private allocatable(cand: Bag, mins: MinAlternatives): boolean {
@@ -1222,7 +1068,7 @@ export class HierarchicalAllocator implements Allocator {
           if (vec[i] === undefined) continue;
           const name = this.slots.names[i];
           out[`allocator/mesos/quota/roles/${node.path}/resources/${name}/${kind}`] = vec[i] / 1000;
-          out[`allocator/mesos/quota/roles/${node.path}/resources/${name}/offered_or_allocated`] = this.consumed(node, i) / 1000;
+          out[`allocator/mesos/quota/roles/${node.path}/resources/${name}/offered_or_allocated`] = consumed(node, i) / 1000;
         }
       }
     }
@@ -1245,24 +1091,6 @@ export class HierarchicalAllocator implements Allocator {
     const agent = this.agents.get(agentId);
     return agent ? Resources.fromProto(this.slots.toMessages(add(agent.available, agent.sharedTotal))) : Resources.empty();
   }
-}
-
-interface Headroom {
-  quotaRoles: RoleNode[];
-  required: number[];
-  available: number[];
-  /** Some guarantee is unsatisfied: unreserved scalars are held back for it. */
-  requiredAny: boolean;
-}
-
-function taken(bag: Bag, slot: number): number {
-  for (const e of bag) if (e.s === slot) return e.q;
-  return 0;
-}
-
-function isAtomic(s: Slot): boolean {
-  const d = s.template.disk;
-  return !!d && (d.source?.type === 'MOUNT' || d.source?.type === 'BLOCK' || d.persistence !== undefined || (d.source?.type === 'RAW' && d.source?.id !== undefined));
 }
 
 function shareOf(node: RoleNode, ctx: ShareContext): number {
