@@ -18,6 +18,7 @@ import { Files } from './files/index.js';
 import { AGENT_FLAGS as FLAGS } from './flags.js';
 import { installEndpoints } from './http/endpoints.js';
 import { ExecutorApi } from './http/executor-api.js';
+import { AgentOperatorApi } from './http/operator-api.js';
 import { REGISTER_RETRY_INTERVAL_MAX_MS, resolveMasterPid } from './registration.js';
 import type { Msg } from './types.js';
 
@@ -180,6 +181,7 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   const executorApi = new ExecutorApi(agent);
   executorApi.install(server);
   installEndpoints(server, agent, flags.toJSON(), containerizer);
+  new AgentOperatorApi({ agent, flags: flags.toJSON(), containerizer, files }).install(server);
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {

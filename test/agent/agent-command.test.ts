@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../src/agent/main.js';
 import { ManualClock } from '../../src/common/clock.js';
+import { decodeProto } from '../../src/protocol/codec.js';
 import { FakeMaster, commandTask, frameworkInfo } from './fake-master.js';
 
 const dirs: string[] = [];
@@ -409,6 +410,46 @@ test('ShutdownFrameworkMessage kills the framework\'s tasks; /monitor/statistics
     assert.equal(state.frameworks.length, 0);
     assert.equal(state.completed_frameworks[0].id, 'fw-1');
     assert.equal(agent.agent.statusUpdates.pendingCount(), 0);
+  } finally {
+    await teardown(master, agent);
+  }
+});
+
+test('v1 operator API: read-only calls in JSON and protobuf', async () => {
+  const { master, agent } = await setup();
+  const api = async (call: any, accept = 'application/json') => {
+    const res = await fetch(`${agent.url}/api/v1`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: accept }, body: JSON.stringify(call) });
+    return { status: res.status, body: accept === 'application/json' ? await res.text() : Buffer.from(await res.arrayBuffer()) };
+  };
+  try {
+    await master.waitFor('registered', () => agent.agent.registered);
+    master.send('RunTaskMessage', { framework: frameworkInfo(), task: commandTask('o1', 'sleep 30') });
+    master.acknowledge(await master.update('o1', 0));
+    master.acknowledge(await master.update('o1', 1));
+
+    const health = JSON.parse(String((await api({ type: 'GET_HEALTH' })).body));
+    assert.deepEqual(health, { type: 'GET_HEALTH', get_health: { healthy: true } });
+    const flags = JSON.parse(String((await api({ type: 'GET_FLAGS' })).body));
+    assert.ok(flags.get_flags.flags.some((f: any) => f.name === 'work_dir'));
+    const state = JSON.parse(String((await api({ type: 'GET_STATE' })).body));
+    assert.equal(state.type, 'GET_STATE');
+    assert.deepEqual(state.get_state.get_tasks.launched_tasks.map((t: any) => [t.task_id.value, t.state]), [['o1', 'TASK_RUNNING']]);
+    assert.equal(state.get_state.get_executors.executors[0].executor_info.executor_id.value, 'o1');
+    assert.equal(state.get_state.get_frameworks.frameworks[0].framework_info.id.value, 'fw-1');
+    const ag = JSON.parse(String((await api({ type: 'GET_AGENT' })).body));
+    assert.equal(ag.get_agent.agent_info.id.value, 'M1-S0');
+    const containers = JSON.parse(String((await api({ type: 'GET_CONTAINERS' })).body));
+    assert.equal(containers.get_containers.containers[0].executor_id.value, 'o1');
+
+    const proto = await api({ type: 'GET_VERSION' }, 'application/x-protobuf');
+    assert.equal(proto.status, 200);
+    const decoded = decodeProto('mesos.v1.agent.Response', proto.body as Buffer);
+    assert.equal(decoded.get_version.version_info.version, '1.11.0');
+
+    assert.equal((await api({ type: 'LAUNCH_CONTAINER', launch_container: { container_id: { value: 'x' } } })).status, 501);
+    assert.equal((await api({})).status, 400);
+    assert.equal((await fetch(`${agent.url}/api/v1`)).status, 405);
+    assert.equal((await api({ type: 'GET_HEALTH' }, 'text/html')).status, 406);
   } finally {
     await teardown(master, agent);
   }
