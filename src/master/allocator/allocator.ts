@@ -26,6 +26,8 @@ export interface AllocatorOptions {
   /** --allocator_agent_recovery_factor (0.8) and --allocator_recovery_timeout in ms (10 min), see recover(). */
   agentRecoveryFactor?: number;
   recoveryTimeoutMs?: number;
+  /** A round yields to the event loop after holding it this long (default 5 ms; 0 = every agent batch). */
+  yieldAfterMs?: number;
 }
 
 /** Optional extra hooks an allocator may use (added after the first interface). */

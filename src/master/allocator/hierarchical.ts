@@ -22,6 +22,8 @@ export const DEFAULT_REFUSE_SECONDS = 5;
 const MAX_REFUSE_SECONDS = 365 * 24 * 3600;
 /** Yield to the event loop when a round has held it this long. */
 const SLICE_MS = 5;
+/** Agents between clock checks. */
+const SLICE_AGENTS = 64;
 
 export type AllocatorExtras = AllocatorHooks;
 
@@ -72,6 +74,7 @@ export class HierarchicalAllocator implements Allocator {
   private agentCount = 0;
   private globalMins: MinAlternatives = [];
   private filterGpu = true;
+  private sliceMs = SLICE_MS;
   private masterRegion: string | undefined;
 
   /** Per-round scratch: stamp[clientIdx] === stampSeq marks a client with a filter on the current agent. */
@@ -107,6 +110,7 @@ export class HierarchicalAllocator implements Allocator {
     this.ctx.frameworkSorter = sorterKind(options.frameworkSorter);
     this.ctx.random = options.random ?? Math.random;
     this.filterGpu = options.filterGpuResources !== false;
+    this.sliceMs = options.yieldAfterMs ?? SLICE_MS;
     this.masterRegion = options.domain?.fault_domain?.region?.name;
     const mins = options.minAllocatableResources ?? [{ cpus: 0.01 }, { mem: 32 }];
     this.globalMins = mins.map((alt) => Object.entries(alt).map(([n, v]) => [this.slots.name(n), Math.round(Number(v) * 1000)] as [number, number]));
@@ -709,7 +713,7 @@ export class HierarchicalAllocator implements Allocator {
       // Reshuffle for stage 2 to spread out stage 1's bias towards the front of the list.
       if (stage === 2 && hasQuota) shuffle(order, rnd);
       for (let i = 0; i < order.length; i++) {
-        if ((i & 63) === 63 && performance.now() - sliceStart > SLICE_MS) {
+        if (i % SLICE_AGENTS === SLICE_AGENTS - 1 && performance.now() - sliceStart > this.sliceMs) {
           await yieldNow();
           if (this.closed) return;
           sliceStart = performance.now();
@@ -745,7 +749,7 @@ export class HierarchicalAllocator implements Allocator {
   /** Hands the round's offers to the master, one callback per framework, yielding between frameworks. */
   private async emit(offers: Map<FrameworkState, Map<string, Map<AgentState, Bag>>>, sliceStart: number): Promise<void> {
     for (const [fw, byRole] of offers) {
-      if (performance.now() - sliceStart > SLICE_MS) {
+      if (performance.now() - sliceStart > this.sliceMs) {
         await yieldNow();
         sliceStart = performance.now();
       }
