@@ -248,7 +248,7 @@ export class HierarchicalAllocator implements Allocator {
       for (const [role, bag] of [...byRole]) this.untrack(agent, fw, role, bag);
     }
     for (const c of [...fw.clients.values()]) this.dropClient(fw, c);
-    for (const agent of this.agents.values()) agent.filters = agent.filters.filter((f) => f.client.fw !== fw);
+    this.clearFilters(fw, undefined);
     this.outstanding.delete(frameworkId);
     this.inverse.removeFramework(frameworkId);
     this.frameworks.delete(frameworkId);
@@ -269,9 +269,7 @@ export class HierarchicalAllocator implements Allocator {
     fw.active = false;
     this.refreshClients(fw);
     // Mesos drops a deactivated framework's filters: they are stale once it comes back.
-    for (const agent of this.agents.values()) {
-      if (agent.filters.length > 0) agent.filters = agent.filters.filter((f) => f.client.fw !== fw);
-    }
+    this.clearFilters(fw, undefined);
   }
 
   updateFramework(frameworkId: string, frameworkInfo: Msg, suppressedRoles: string[]): void {
@@ -303,11 +301,12 @@ export class HierarchicalAllocator implements Allocator {
     void this.trigger();
   }
 
-  private clearFilters(fw: FrameworkState, roles: string[]): void {
-    const set = new Set(roles);
-    for (const agent of this.agents.values()) {
-      if (agent.filters.length === 0) continue;
-      agent.filters = agent.filters.filter((f) => !(f.client.fw === fw && set.has(f.client.role.path)));
+  /** Drops the framework's decline filters (for some roles, or all); only agents it filtered are visited. */
+  private clearFilters(fw: FrameworkState, roles: string[] | undefined): void {
+    const set = roles ? new Set(roles) : undefined;
+    for (const agent of fw.filteredAgents) {
+      agent.filters = agent.filters.filter((f) => !(f.client.fw === fw && (!set || set.has(f.client.role.path))));
+      if (!agent.filters.some((f) => f.client.fw === fw)) fw.filteredAgents.delete(agent);
     }
   }
 
@@ -413,6 +412,7 @@ export class HierarchicalAllocator implements Allocator {
     }
     this.setTotal(agent, []);
     agent.removed = true;
+    for (const f of agent.filters) f.client.fw.filteredAgents.delete(agent);
     agent.filters = [];
     this.agents.delete(agentId);
     const last = this.agentList.pop()!;
@@ -644,6 +644,7 @@ export class HierarchicalAllocator implements Allocator {
       const c = fw.clients.get(role);
       if (!c) continue;
       agent.filters.push({ client: c, refused: bag, expires });
+      fw.filteredAgents.add(agent);
     }
   }
 

@@ -51,6 +51,8 @@ export class FrameworkState {
   /** Offer constraints by role (undefined: none), and their cached per-agent results. */
   constraints: Map<string, (agentInfo: Msg) => boolean> | undefined;
   constraintCache = new Map<string, { epoch: number; results: Map<number, boolean> }>();
+  /** Agents that may hold decline filters of this framework (a superset: expired ones linger). */
+  readonly filteredAgents = new Set<AgentState>();
   /** offer_filters[role].min_allocatable_resources, when the framework set them. */
   mins = new Map<string, MinAlternatives>();
   constructor(
