@@ -70,7 +70,7 @@ const DEFAULT_FILES: Record<string, Record<string, string>> = {
   },
   pids: { 'pids.max': 'max\n', 'pids.current': '0\n' },
   freezer: { 'freezer.state': 'THAWED\n' },
-  devices: { 'devices.list': 'a *:* rwm\n' },
+  devices: { 'devices.list': 'a *:* rwm\n', 'devices.allow': '', 'devices.deny': '' },
 };
 
 /**
