@@ -134,6 +134,7 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     maxCompletedTasksPerFramework: flags.num('max_completed_tasks_per_framework') ?? 1000,
     maxUnreachableTasksPerFramework: flags.num('max_unreachable_tasks_per_framework') ?? 1000,
     rolesWhitelist: flags.str('roles') ? new Set(flags.str('roles')!.split(',').map((r) => r.trim())) : undefined,
+    weights: parseWeights(flags.str('weights')),
   };
 
   const allocator = options.allocator ?? (await createAllocator(flags.str('allocator') ?? 'hierarchical'));

@@ -7,6 +7,7 @@ import { Resources } from '../resources/index.js';
 import type { Allocator, Msg } from './allocator/allocator.js';
 import { DEFAULT_REFUSE_SECONDS, HEARTBEAT_INTERVAL_MS, HTTP_FRAMEWORK_PID, MAX_REFUSE_SECONDS } from './constants.js';
 import { AgentHealth, type ObserverActor, PONG } from './health.js';
+import { agentModel, frameworkModel, taskModel } from './model.js';
 import { OfferBook } from './offers.js';
 import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, frameworkRoles } from './records.js';
 import { reconcileExplicit, reconcileImplicit, type ReconcileView } from './reconciliation.js';
@@ -57,6 +58,8 @@ export interface MasterSettings {
   maxCompletedTasksPerFramework: number;
   maxUnreachableTasksPerFramework: number;
   rolesWhitelist?: Set<string>;
+  /** Static role weights from --weights. */
+  weights?: Record<string, number>;
 }
 
 export interface MasterOptions {
@@ -98,6 +101,9 @@ export class Master {
   private nextAgentId = 0;
   private stopped = false;
   readonly counters = new Map<string, number>();
+  private readonly operatorListeners = new Set<(event: Msg) => void>();
+  /** Role weights (--weights, then UPDATE_WEIGHTS); the allocator is told of every change. */
+  private readonly roleWeights = new Map<string, number>();
 
   constructor(opts: MasterOptions) {
     this.id = opts.id;
@@ -109,6 +115,7 @@ export class Master {
     this.flagValues = opts.flags;
     this.startTime = this.clock.now();
     this.electedTime = this.startTime;
+    for (const [role, w] of Object.entries(this.settings.weights ?? {})) this.roleWeights.set(role, w);
     this.offerBook = new OfferBook(this.id, this.clock, this.settings.offerTimeoutMs, (id) => this.rescindOffer(id, true));
     this.health = new AgentHealth({
       clock: this.clock,
@@ -154,6 +161,34 @@ export class Master {
 
   private nowSeconds(): number {
     return this.clock.now() / 1000;
+  }
+
+  get weights(): ReadonlyMap<string, number> {
+    return this.roleWeights;
+  }
+
+  /** UPDATE_WEIGHTS / PUT /weights. */
+  updateWeights(weights: Array<{ role: string; weight: number }>): void {
+    for (const { role, weight } of weights) this.roleWeights.set(role, weight);
+    this.allocator.updateWeights(weights);
+  }
+
+  /** Operator API SUBSCRIBE: `fn` sees every master Event (TASK_ADDED, AGENT_REMOVED, ...). */
+  onOperatorEvent(fn: (event: Msg) => void): () => void {
+    this.operatorListeners.add(fn);
+    return () => this.operatorListeners.delete(fn);
+  }
+
+  /** Builds the event only when someone listens. */
+  private emit(build: () => Msg): void {
+    if (this.operatorListeners.size === 0) return;
+    const event = build();
+    for (const fn of [...this.operatorListeners]) fn(event);
+  }
+
+  private frameworkEvent(fw: Framework, type: 'FRAMEWORK_ADDED' | 'FRAMEWORK_UPDATED'): void {
+    const key = type === 'FRAMEWORK_ADDED' ? 'framework_added' : 'framework_updated';
+    this.emit(() => ({ type, [key]: { framework: frameworkModel(this, fw) } }));
   }
 
   inc(name: string, by = 1): void {
@@ -211,6 +246,7 @@ export class Master {
       fw.active = true;
       this.allocator.addFramework(id, fw.info, new Map(fw.usedByAgent), true, suppressed);
       log.info(`Framework ${id} (${fw.name}) subscribed`);
+      this.frameworkEvent(fw, 'FRAMEWORK_ADDED');
       return;
     }
 
@@ -241,6 +277,7 @@ export class Master {
     }
     fw.active = true;
     log.info(`Framework ${fw.id} (${fw.name}) re-subscribed`);
+    this.frameworkEvent(fw, wasRecovered ? 'FRAMEWORK_ADDED' : 'FRAMEWORK_UPDATED');
   }
 
   private attach(fw: Framework, sink: EventSink): void {
@@ -288,6 +325,7 @@ export class Master {
     const err = validateFrameworkInfo(info, suppressed, this.settings.rolesWhitelist) ?? validateFrameworkUpdate(fw.info, info);
     if (err) return err;
     this.applyFrameworkInfo(fw, info, suppressed);
+    this.frameworkEvent(fw, 'FRAMEWORK_UPDATED');
     return undefined;
   }
 
@@ -300,6 +338,7 @@ export class Master {
     fw.heartbeatTimer = undefined;
     fw.unregisteredTime = this.clock.now();
     this.deactivate(fw);
+    this.frameworkEvent(fw, 'FRAMEWORK_UPDATED');
     const timeoutSecs = Number(fw.info.failover_timeout ?? 0);
     log.info(`Framework ${fw.id} disconnected; failover timeout ${timeoutSecs}s`);
     if (!(timeoutSecs > 0)) {
@@ -363,6 +402,7 @@ export class Master {
     sink?.close();
     this.completed.push(fw);
     while (this.completed.length > this.settings.maxCompletedFrameworks) this.completed.shift();
+    this.emit(() => ({ type: 'FRAMEWORK_REMOVED', framework_removed: { framework_info: fw.info } }));
   }
 
   // ---------------------------------------------------------------- offers
@@ -730,6 +770,7 @@ export class Master {
     agent.addTask(record);
     fw.addUsed(agent.id, resources);
     agent.addUsed(fw.id, resources);
+    this.emit(() => ({ type: 'TASK_ADDED', task_added: { task: taskModel(record) } }));
     return record;
   }
 
@@ -801,6 +842,10 @@ export class Master {
     const last = task.statuses[task.statuses.length - 1];
     if (last && last.state === kept.state) task.statuses.pop();
     task.statuses.push(kept);
+    this.emit(() => ({
+      type: 'TASK_UPDATED',
+      task_updated: { framework_id: { value: task.frameworkId }, status: kept, state: task.state },
+    }));
   }
 
   /** Moves a task out of the active set: to completed tasks, or unreachable tasks. */
@@ -859,6 +904,7 @@ export class Master {
     this.transport.send(from, MSG.slaveRegistered, { slave_id: { value: id }, connection: this.connectionInfo() });
     this.health.start(agent.id);
     this.allocator.addAgent(id, agent.info, agent.capabilities, total, new Map(agent.usedByFramework));
+    this.emit(() => ({ type: 'AGENT_ADDED', agent_added: { agent: agentModel(this, agent) } }));
   }
 
   private connectionInfo(): Msg {
@@ -961,6 +1007,7 @@ export class Master {
       if (fw && !fw.recovered) used.set(fid, r);
     }
     this.allocator.addAgent(id, agent.info, agent.capabilities, total, used);
+    this.emit(() => ({ type: 'AGENT_ADDED', agent_added: { agent: agentModel(this, agent) } }));
     for (const fw of this.frameworksById.values()) {
       if (agent.tasks.has(fw.id) || agent.executors.has(fw.id)) {
         if (fw.connected) this.transport.send(from, MSG.updateFramework, { framework_id: { value: fw.id }, pid: fw.pid ?? '', framework_info: fw.info });
@@ -1090,6 +1137,7 @@ export class Master {
     if (unreachable) this.unreachable.set(agent.id, { time: this.clock.now(), info: agent.info });
     this.inc('master/slave_removals');
     for (const fw of this.frameworksById.values()) fw.send({ type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
+    this.emit(() => ({ type: 'AGENT_REMOVED', agent_removed: { agent_id: { value: agent.id } } }));
   }
 
   statusUpdate(from: string, msg: Msg): void {

@@ -5,6 +5,7 @@ import { MESOS_VERSION } from '../constants.js';
 import type { Master } from '../master.js';
 import { BUILD } from './build.js';
 import { metricsSnapshot } from './metrics.js';
+import { operatorHandler } from './operator.js';
 import { schedulerHandler } from './scheduler.js';
 import { frameworksJson, parseTasksQuery, slavesJson, stateJson, stateSummaryJson, tasksJson } from './state.js';
 
@@ -14,6 +15,7 @@ export function installMasterRoutes(server: HttpServer, master: Master): void {
   const get = (path: string, fn: Get) => server.route(path, fn, ['GET', 'HEAD']);
   const scheduler = schedulerHandler(master);
   server.route('/api/v1/scheduler', scheduler);
+  server.route('/api/v1', operatorHandler(master, { loggingLevel: master.flagValues.logging_level ?? 'INFO' }));
 
   get('/state', (req, res) => sendJson(res, 200, stateJson(master), req));
   get('/state-summary', (req, res) => sendJson(res, 200, stateSummaryJson(master), req));

@@ -1,0 +1,249 @@
+// POST /api/v1 on the master (operator API, spec 4.1): the GET_* calls over the master's state,
+// TEARDOWN, weights, logging level, and the SUBSCRIBE event stream.
+import type { ServerResponse } from 'node:http';
+import { type Handler, type HttpRequest, sendText } from '../../common/http/server.js';
+import { setLogLevel } from '../../common/log.js';
+import { validateRole } from '../../resources/index.js';
+import { Resources } from '../../resources/index.js';
+import { decodeProto, encodeJson, encodeProto, fromJson, ProtocolError } from '../../protocol/codec.js';
+import { EventStream } from '../../protocol/event-stream.js';
+import {
+  APPLICATION_RECORDIO, type Encoding, NOT_ACCEPTABLE, contentType, isMediaError, requestEncoding, responseEncoding,
+} from '../../protocol/media.js';
+import type { Msg } from '../allocator/allocator.js';
+import { HEARTBEAT_INTERVAL_MS, MESOS_VERSION } from '../constants.js';
+import type { Master } from '../master.js';
+import { getAgents, getExecutors, getFrameworks, getState, getTasks } from '../model.js';
+import { BUILD } from './build.js';
+import { metricsSnapshot } from './metrics.js';
+
+const CALL = 'mesos.v1.master.Call';
+const RESPONSE = 'mesos.v1.master.Response';
+const EVENT = 'mesos.v1.master.Event';
+
+/** Sub-message a call type must carry. */
+const PAYLOAD: Record<string, string> = {
+  SET_LOGGING_LEVEL: 'set_logging_level',
+  LIST_FILES: 'list_files',
+  READ_FILE: 'read_file',
+  UPDATE_WEIGHTS: 'update_weights',
+  RESERVE_RESOURCES: 'reserve_resources',
+  UNRESERVE_RESOURCES: 'unreserve_resources',
+  CREATE_VOLUMES: 'create_volumes',
+  DESTROY_VOLUMES: 'destroy_volumes',
+  GROW_VOLUME: 'grow_volume',
+  SHRINK_VOLUME: 'shrink_volume',
+  UPDATE_MAINTENANCE_SCHEDULE: 'update_maintenance_schedule',
+  START_MAINTENANCE: 'start_maintenance',
+  STOP_MAINTENANCE: 'stop_maintenance',
+  UPDATE_QUOTA: 'update_quota',
+  SET_QUOTA: 'set_quota',
+  REMOVE_QUOTA: 'remove_quota',
+  TEARDOWN: 'teardown',
+  MARK_AGENT_GONE: 'mark_agent_gone',
+  DRAIN_AGENT: 'drain_agent',
+  DEACTIVATE_AGENT: 'deactivate_agent',
+  REACTIVATE_AGENT: 'reactivate_agent',
+};
+
+function validate(call: Msg): string | undefined {
+  if (call.type === undefined) return "Expecting 'type' to be present";
+  const payload = PAYLOAD[call.type as string];
+  if (payload && call[payload] === undefined) return `Expecting '${payload}' to be present`;
+  return undefined;
+}
+
+function decodeCall(encoding: Encoding, body: Buffer): Msg | string {
+  if (encoding === 'protobuf') {
+    try {
+      return decodeProto(CALL, body);
+    } catch (e) {
+      return `Failed to parse body into Call protobuf: ${(e as Error).message}`;
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    return `Failed to parse body into JSON: ${(e as Error).message}`;
+  }
+  try {
+    return fromJson(CALL, value);
+  } catch (e) {
+    if (e instanceof ProtocolError) return `Failed to convert JSON into Call protobuf: ${e.message}`;
+    throw e;
+  }
+}
+
+function respond(res: ServerResponse, encoding: Encoding, response: Msg): void {
+  const body = encoding === 'json' ? Buffer.from(encodeJson(RESPONSE, response)) : encodeProto(RESPONSE, response);
+  res.writeHead(200, { 'Content-Type': contentType(encoding), 'Content-Length': body.length });
+  res.end(body);
+}
+
+function ok(res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Length': 0 });
+  res.end();
+}
+
+/** Roles known to the master: those of frameworks, reservations and weights. */
+function roles(master: Master): Msg[] {
+  const byRole = new Map<string, { frameworks: Set<string>; resources: Resources }>();
+  const role = (name: string) => {
+    let r = byRole.get(name);
+    if (!r) byRole.set(name, (r = { frameworks: new Set(), resources: Resources.empty() }));
+    return r;
+  };
+  for (const fw of master.frameworks) {
+    for (const name of fw.roles()) role(name).frameworks.add(fw.id);
+    for (const t of fw.tasks.values()) role(t.role).resources = role(t.role).resources.plus(t.resources);
+  }
+  for (const a of master.agents) for (const name of a.total.reservations().keys()) role(name);
+  for (const name of master.weights.keys()) role(name);
+  return [...byRole.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, r]) => ({
+      name,
+      weight: master.weights.get(name) ?? 1,
+      frameworks: [...r.frameworks].map((value) => ({ value })),
+      resources: r.resources.toProto({ endpoint: true }),
+    }));
+}
+
+export interface OperatorOptions {
+  /** The --logging_level to return to after SET_LOGGING_LEVEL's duration. */
+  loggingLevel: string;
+}
+
+export function operatorHandler(master: Master, opts: OperatorOptions): Handler {
+  let logTimer: ReturnType<Master['clock']['setTimeout']> | undefined;
+  let verbosity = 0;
+
+  return async (req: HttpRequest, res: ServerResponse) => {
+    if (req.method !== 'POST') {
+      sendText(res, 405, `Expecting one of { 'POST' }, but received '${req.method}'`, { Allow: 'POST' });
+      return;
+    }
+    const encoding = requestEncoding(req.headers['content-type']);
+    if (isMediaError(encoding)) {
+      sendText(res, encoding.status, encoding.error);
+      return;
+    }
+    // Streaming answers may be asked as application/recordio with Message-Accept.
+    const acceptHeader = req.header('accept') ?? '';
+    const recordio = acceptHeader.toLowerCase().includes(APPLICATION_RECORDIO);
+    const accept = recordio ? responseEncoding(req.headers['message-accept']) : responseEncoding(req.headers.accept);
+    if (accept === null) {
+      sendText(res, 406, NOT_ACCEPTABLE);
+      return;
+    }
+    const call = decodeCall(encoding, await req.body());
+    if (typeof call === 'string') {
+      sendText(res, 400, call);
+      return;
+    }
+    const invalid = validate(call);
+    if (invalid) {
+      sendText(res, 400, `Failed to validate master::Call: ${invalid}`);
+      return;
+    }
+
+    switch (call.type as string) {
+      case 'GET_HEALTH':
+        return respond(res, accept, { type: 'GET_HEALTH', get_health: { healthy: true } });
+      case 'GET_FLAGS':
+        return respond(res, accept, {
+          type: 'GET_FLAGS',
+          get_flags: { flags: Object.entries(master.flagValues).map(([name, value]) => ({ name, value })) },
+        });
+      case 'GET_VERSION':
+        return respond(res, accept, {
+          type: 'GET_VERSION',
+          get_version: { version_info: { version: MESOS_VERSION, build_date: BUILD.date, build_time: BUILD.time, build_user: BUILD.user } },
+        });
+      case 'GET_METRICS':
+        return respond(res, accept, {
+          type: 'GET_METRICS',
+          get_metrics: { metrics: Object.entries(metricsSnapshot(master)).map(([name, value]) => ({ name, value })) },
+        });
+      case 'GET_LOGGING_LEVEL':
+        return respond(res, accept, { type: 'GET_LOGGING_LEVEL', get_logging_level: { level: verbosity } });
+      case 'SET_LOGGING_LEVEL': {
+        const { level, duration } = call.set_logging_level;
+        verbosity = Number(level);
+        setLogLevel(verbosity > 0 ? 'DEBUG' : opts.loggingLevel);
+        master.clock.clearTimeout(logTimer);
+        logTimer = master.clock.setTimeout(() => {
+          verbosity = 0;
+          setLogLevel(opts.loggingLevel);
+        }, Number(duration?.nanoseconds ?? 0) / 1e6);
+        return ok(res);
+      }
+      case 'GET_STATE':
+        return respond(res, accept, { type: 'GET_STATE', get_state: getState(master) });
+      case 'GET_AGENTS':
+        return respond(res, accept, { type: 'GET_AGENTS', get_agents: getAgents(master) });
+      case 'GET_FRAMEWORKS':
+        return respond(res, accept, { type: 'GET_FRAMEWORKS', get_frameworks: getFrameworks(master) });
+      case 'GET_EXECUTORS':
+        return respond(res, accept, { type: 'GET_EXECUTORS', get_executors: getExecutors(master) });
+      case 'GET_TASKS':
+        return respond(res, accept, { type: 'GET_TASKS', get_tasks: getTasks(master) });
+      case 'GET_OPERATIONS':
+        return respond(res, accept, { type: 'GET_OPERATIONS', get_operations: {} });
+      case 'GET_ROLES':
+        return respond(res, accept, { type: 'GET_ROLES', get_roles: { roles: roles(master) } });
+      case 'GET_WEIGHTS':
+        return respond(res, accept, {
+          type: 'GET_WEIGHTS',
+          get_weights: { weight_infos: [...master.weights].map(([role, weight]) => ({ role, weight })) },
+        });
+      case 'UPDATE_WEIGHTS': {
+        const infos: Msg[] = call.update_weights.weight_infos ?? [];
+        for (const w of infos) {
+          const err = w.role === undefined ? 'Weight role must be set' : validateRole(String(w.role));
+          if (err) return sendText(res, 400, `Failed to validate update weights: ${err}`);
+          if (!(Number(w.weight) > 0)) return sendText(res, 400, `Invalid weight '${w.weight}': weights must be positive`);
+        }
+        master.updateWeights(infos.map((w) => ({ role: String(w.role), weight: Number(w.weight) })));
+        return ok(res);
+      }
+      case 'GET_MASTER':
+        return respond(res, accept, {
+          type: 'GET_MASTER',
+          get_master: { master_info: master.info, start_time: master.startTime / 1000, elected_time: master.electedTime / 1000 },
+        });
+      case 'TEARDOWN': {
+        const fw = master.framework(call.teardown.framework_id?.value);
+        if (!fw) return sendText(res, 400, 'No framework found with specified ID');
+        master.removeFramework(fw);
+        return ok(res);
+      }
+      case 'SUBSCRIBE':
+        return subscribe(master, res, accept, recordio);
+      case 'UNKNOWN':
+        return sendText(res, 501, "Received an unexpected 'UNKNOWN' call");
+      default:
+        return sendText(res, 501, `The '${call.type}' call is not implemented by this master`);
+    }
+  };
+}
+
+function subscribe(master: Master, res: ServerResponse, encoding: Encoding, recordio: boolean): void {
+  const headers: Record<string, string> = recordio
+    ? { 'Content-Type': APPLICATION_RECORDIO, 'Message-Content-Type': contentType(encoding) }
+    : {};
+  const stream = new EventStream(res, encoding, EVENT, headers);
+  stream.send({ type: 'SUBSCRIBED', subscribed: { get_state: getState(master), heartbeat_interval_seconds: HEARTBEAT_INTERVAL_MS / 1000 } });
+  const heartbeat = () => stream.send({ type: 'HEARTBEAT' });
+  heartbeat();
+  const timer = master.clock.setInterval(heartbeat, HEARTBEAT_INTERVAL_MS);
+  const unsubscribe = master.onOperatorEvent((event) => {
+    if (!stream.send(event)) stop();
+  });
+  const stop = () => {
+    unsubscribe();
+    master.clock.clearInterval(timer);
+  };
+  stream.onClose(stop);
+}

@@ -1,0 +1,171 @@
+// Operator API on the master (POST /api/v1): GET_* calls, weights, teardown, errors, SUBSCRIBE events.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { uuidBytes } from '../../src/common/ids.js';
+import { decodeProto, encodeProto, fromJson } from '../../src/protocol/codec.js';
+import { RecordIOReader } from '../../src/protocol/recordio.js';
+import { FRAMEWORK, FakeAgent, type Msg, Scheduler, commandTask, request, scalar, startTestMaster, until } from './helpers.js';
+
+async function call(url: string, body: Msg, encoding: 'json' | 'protobuf' = 'json'): Promise<{ status: number; body: string; msg?: Msg }> {
+  const payload = encoding === 'json' ? JSON.stringify(body) : encodeProto('mesos.v1.master.Call', body);
+  const ct = encoding === 'json' ? 'application/json' : 'application/x-protobuf';
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}/api/v1`, { method: 'POST', agent: false, headers: { 'Content-Type': ct, Accept: ct } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const status = res.statusCode ?? 0;
+        let msg: Msg | undefined;
+        if (status === 200 && raw.length > 0) {
+          msg = encoding === 'json' ? fromJson('mesos.v1.master.Response', JSON.parse(raw.toString())) : decodeProto('mesos.v1.master.Response', raw);
+        }
+        resolve({ status, body: raw.toString(), msg });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+test('GET_* calls answer from the master state, in JSON and protobuf', async (t) => {
+  const c = await startTestMaster(['--weights=ops=2']);
+  const agent = await FakeAgent.start(c.master.pid);
+  const s = new Scheduler(c.url);
+  t.after(async () => {
+    s.disconnect();
+    await agent.stop();
+    await c.master.stop();
+  });
+  const agentId = await agent.register();
+  await s.subscribe(FRAMEWORK);
+  await s.next('SUBSCRIBED');
+  const offer = (await s.next('OFFERS')).offers.offers[0];
+  await s.call({ type: 'ACCEPT', accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [commandTask('t1', agentId, [scalar('cpus', 1)])] } }] } });
+  await agent.next('RunTaskMessage');
+
+  for (const enc of ['json', 'protobuf'] as const) {
+    const health = await call(c.url, { type: 'GET_HEALTH' }, enc);
+    assert.equal(health.status, 200);
+    assert.equal(health.msg!.get_health.healthy, true);
+    const state = (await call(c.url, { type: 'GET_STATE' }, enc)).msg!.get_state;
+    assert.equal(state.get_agents.agents[0].agent_info.id.value, agentId);
+    assert.equal(state.get_agents.agents[0].pid, agent.pid);
+    assert.equal(state.get_frameworks.frameworks[0].framework_info.id.value, s.frameworkId);
+    assert.equal(state.get_frameworks.frameworks[0].connected, true);
+    assert.equal(state.get_tasks.tasks[0].task_id.value, 't1');
+    assert.equal(state.get_tasks.tasks[0].state, 'TASK_STAGING');
+    assert.equal(state.get_tasks.tasks[0].agent_id.value, agentId);
+  }
+  const master = (await call(c.url, { type: 'GET_MASTER' })).msg!.get_master;
+  assert.equal(master.master_info.id, c.master.master.id);
+  const flags = (await call(c.url, { type: 'GET_FLAGS' })).msg!.get_flags.flags as Msg[];
+  assert.equal(flags.find((f) => f.name === 'weights')!.value, 'ops=2');
+  const metrics = (await call(c.url, { type: 'GET_METRICS' })).msg!.get_metrics.metrics as Msg[];
+  assert.equal(metrics.find((m) => m.name === 'master/tasks_staging')!.value, 1);
+  const version = (await call(c.url, { type: 'GET_VERSION' })).msg!.get_version.version_info;
+  assert.equal(version.version, '1.11.0');
+  const tasks = (await call(c.url, { type: 'GET_TASKS' })).msg!.get_tasks;
+  assert.equal(tasks.tasks.length, 1);
+
+  let weights = (await call(c.url, { type: 'GET_WEIGHTS' })).msg!.get_weights.weight_infos as Msg[];
+  assert.deepEqual(weights, [{ role: 'ops', weight: 2 }]);
+  assert.equal((await call(c.url, { type: 'UPDATE_WEIGHTS', update_weights: { weight_infos: [{ role: 'dev', weight: 3 }] } })).status, 200);
+  weights = (await call(c.url, { type: 'GET_WEIGHTS' })).msg!.get_weights.weight_infos as Msg[];
+  assert.deepEqual(weights.map((w) => w.role).sort(), ['dev', 'ops']);
+  assert.equal((await call(c.url, { type: 'UPDATE_WEIGHTS', update_weights: { weight_infos: [{ role: 'x', weight: -1 }] } })).status, 400);
+  const roles = (await call(c.url, { type: 'GET_ROLES' })).msg!.get_roles.roles as Msg[];
+  const star = roles.find((r) => r.name === '*')!;
+  assert.deepEqual(star.frameworks, [{ value: s.frameworkId }]);
+  assert.equal(roles.find((r) => r.name === 'dev')!.weight, 3);
+});
+
+test('operator API errors and TEARDOWN', async (t) => {
+  const c = await startTestMaster();
+  const s = new Scheduler(c.url);
+  t.after(async () => {
+    s.disconnect();
+    await c.master.stop();
+  });
+  let r = await request(c.url, '/api/v1');
+  assert.equal(r.status, 405);
+  r = await request(c.url, '/master/api/v1', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' });
+  assert.equal(r.status, 415);
+  r = await request(c.url, '/api/v1', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{' });
+  assert.equal(r.status, 400);
+  assert.match(r.body, /^Failed to parse body into JSON/);
+  r = await request(c.url, '/api/v1', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'text/html' }, body: '{"type":"GET_HEALTH"}' });
+  assert.equal(r.status, 406);
+  assert.equal((await call(c.url, { type: 'NOPE' })).body, "Failed to validate master::Call: Expecting 'type' to be present");
+  assert.equal((await call(c.url, { type: 'TEARDOWN' })).body, "Failed to validate master::Call: Expecting 'teardown' to be present");
+  assert.equal((await call(c.url, { type: 'UNKNOWN' })).status, 501);
+  const td = await call(c.url, { type: 'TEARDOWN', teardown: { framework_id: { value: 'nope' } } });
+  assert.equal(td.status, 400);
+  assert.equal(td.body, 'No framework found with specified ID');
+
+  await s.subscribe(FRAMEWORK);
+  await s.next('SUBSCRIBED');
+  assert.equal((await call(c.url, { type: 'TEARDOWN', teardown: { framework_id: { value: s.frameworkId } } })).status, 200);
+  await until(() => s.closed, 'scheduler stream closed');
+  assert.equal(c.master.master.completedFrameworks.length, 1);
+});
+
+test('SUBSCRIBE streams SUBSCRIBED, HEARTBEAT and agent/framework/task events', async (t) => {
+  const c = await startTestMaster();
+  const agent = await FakeAgent.start(c.master.pid);
+  const s = new Scheduler(c.url);
+  const events: Msg[] = [];
+  let res: http.IncomingMessage | undefined;
+  const req = http.request(`${c.url}/api/v1`, { method: 'POST', agent: false, headers: { 'Content-Type': 'application/json', Accept: 'application/json' } });
+  req.on('response', (r) => {
+    res = r;
+    const reader = new RecordIOReader();
+    r.on('data', (chunk: Buffer) => {
+      for (const rec of reader.push(chunk)) events.push(fromJson('mesos.v1.master.Event', JSON.parse(rec.toString())));
+    });
+  });
+  req.on('error', () => {});
+  req.end(JSON.stringify({ type: 'SUBSCRIBE' }));
+  t.after(async () => {
+    req.destroy();
+    s.disconnect();
+    await agent.stop();
+    await c.master.stop();
+  });
+  const waitFor = async (type: string) => {
+    await until(() => events.some((e) => e.type === type), type);
+    return events.find((e) => e.type === type)!;
+  };
+  const subscribed = await waitFor('SUBSCRIBED');
+  assert.equal(res!.statusCode, 200);
+  assert.equal(res!.headers['content-type'], 'application/json');
+  assert.equal(subscribed.subscribed.heartbeat_interval_seconds, 15);
+  assert.deepEqual(subscribed.subscribed.get_state.get_agents.agents ?? [], []);
+  await waitFor('HEARTBEAT');
+
+  const agentId = await agent.register();
+  const added = await waitFor('AGENT_ADDED');
+  assert.equal(added.agent_added.agent.agent_info.id.value, agentId);
+  await s.subscribe(FRAMEWORK);
+  await s.next('SUBSCRIBED');
+  const fwAdded = await waitFor('FRAMEWORK_ADDED');
+  assert.equal(fwAdded.framework_added.framework.framework_info.id.value, s.frameworkId);
+  const offer = (await s.next('OFFERS')).offers.offers[0];
+  await s.call({ type: 'ACCEPT', accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [commandTask('t1', agentId, [scalar('cpus', 1)])] } }] } });
+  const taskAdded = await waitFor('TASK_ADDED');
+  assert.equal(taskAdded.task_added.task.task_id.value, 't1');
+  agent.statusUpdate(s.frameworkId!, 't1', 'TASK_RUNNING', uuidBytes());
+  const updated = await waitFor('TASK_UPDATED');
+  assert.equal(updated.task_updated.state, 'TASK_RUNNING');
+  assert.equal(updated.task_updated.framework_id.value, s.frameworkId);
+  await s.call({ type: 'TEARDOWN' });
+  const removed = await waitFor('FRAMEWORK_REMOVED');
+  assert.equal(removed.framework_removed.framework_info.id.value, s.frameworkId);
+  agent.send('UnregisterSlaveMessage', { slave_id: { value: agentId } });
+  const agentRemoved = await waitFor('AGENT_REMOVED');
+  assert.equal(agentRemoved.agent_removed.agent_id.value, agentId);
+  const before = events.filter((e) => e.type === 'HEARTBEAT').length;
+  c.clock.advance(15_000);
+  await until(() => events.filter((e) => e.type === 'HEARTBEAT').length === before + 1, 'second heartbeat');
+});
