@@ -35,22 +35,6 @@ class Connection<W> {
     this.socket.connect({ host: ip, port });
   }
 
-  /** Writes one whole request; requests made in the same tick leave in one writev. */
-  write(frame: Buffer): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
-    this.socket.write(frame);
-  }
-
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
-
   get usable(): boolean {
     return !this.socket.destroyed && this.socket.writable;
   }
@@ -73,7 +57,7 @@ export class ConnectionPool<W> {
   /** Writes one whole encoded request; `key` must be formatAddress(ip, port). */
   write(key: string, ip: string, port: number, frame: Buffer): void {
     const conn = this.connection(key, ip, port);
-    if (conn) conn.write(frame);
+    if (conn) conn.socket.write(frame);
     else if (!this.closed) log.debug(`dropping message to ${key}: invalid port`);
   }
 

@@ -55,8 +55,22 @@ interface Link {
 const EMPTY = Buffer.alloc(0);
 const CHUNK_END = '\r\n0\r\n\r\n';
 const noop = (): void => {};
-/** Marks inbound sockets already tuned for messages. */
-const MESSAGE_SOCKET = Symbol('libprocess.messageSocket');
+const INBOUND = Symbol('libprocess.inbound');
+
+/** Per inbound socket that carries messages: tuning shared by every request on it. */
+class Inbound {
+  constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+  }
+  /**
+   * The server arms its keep-alive timer as each response finishes; a peer's link socket may sit
+   * idle for days and must not be closed under it (that would read as the peer exiting).
+   */
+  readonly keepOpen = (): void => {
+    this.socket.setTimeout(0);
+  };
+  // (Corking to batch the 202s does not work: ServerResponse.end() fully uncorks the socket.)
+}
 
 export class Actor {
   private readonly handlers = new Map<string, Installed>();
@@ -398,14 +412,9 @@ export class Libprocess {
     const toId = path.slice(1, slash);
     const name = path.slice(slash + 1);
 
-    const socket = req.raw.socket as Socket & { [MESSAGE_SOCKET]?: boolean };
-    if (!socket[MESSAGE_SOCKET]) {
-      socket[MESSAGE_SOCKET] = true;
-      socket.setNoDelay(true);
-    }
-    // The server arms its keep-alive timer as each response finishes; a peer's link socket may sit
-    // idle for days and must not be closed under it (that would read as the peer exiting).
-    res.once('finish', () => socket.setTimeout(0));
+    const socket = req.raw.socket as Socket & { [INBOUND]?: Inbound };
+    const inbound = (socket[INBOUND] ??= new Inbound(socket));
+    res.once('finish', inbound.keepOpen);
 
     if (this.closed || !this.actors.has(toId)) {
       res.writeHead(404, { 'Content-Length': '0' });
