@@ -117,3 +117,35 @@ export function getState(master: Master): Msg {
     get_agents: getAgents(master),
   };
 }
+
+export interface RoleSummary {
+  name: string;
+  weight: number;
+  frameworks: string[];
+  allocated: Resources;
+  offered: Resources;
+  reserved: Resources;
+}
+
+/** Roles known to the master: those of frameworks, reservations and weights, by name. */
+export function roleSummaries(master: Master): RoleSummary[] {
+  const byRole = new Map<string, RoleSummary>();
+  const role = (name: string): RoleSummary => {
+    let r = byRole.get(name);
+    if (!r) {
+      r = { name, weight: master.weights.get(name) ?? 1, frameworks: [], allocated: Resources.empty(), offered: Resources.empty(), reserved: Resources.empty() };
+      byRole.set(name, r);
+    }
+    return r;
+  };
+  for (const fw of master.frameworks) {
+    for (const name of fw.roles()) role(name).frameworks.push(fw.id);
+    for (const t of fw.tasks.values()) role(t.role).allocated = role(t.role).allocated.plus(t.resources);
+  }
+  for (const o of master.offers) role(o.role).offered = role(o.role).offered.plus(o.resources);
+  for (const a of master.agents) {
+    for (const [name, r] of a.total.reservations()) role(name).reserved = role(name).reserved.plus(r);
+  }
+  for (const name of master.weights.keys()) role(name);
+  return [...byRole.values()].sort((a, b) => a.name.localeCompare(b.name));
+}

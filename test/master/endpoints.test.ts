@@ -148,6 +148,29 @@ test('POST /master/teardown removes a framework', async (t) => {
   assert.equal((await request(c.url, '/master/teardown')).status, 405);
 });
 
+test('/master/roles and /master/weights', async (t) => {
+  const c = await startTestMaster(['--weights=ops=2.5']);
+  const s = new Scheduler(c.url);
+  t.after(async () => {
+    s.disconnect();
+    await c.master.stop();
+  });
+  await s.subscribe(FRAMEWORK);
+  await s.next('SUBSCRIBED');
+  assert.deepEqual(await getJson(c.url, '/master/weights'), [{ role: 'ops', weight: 2.5 }]);
+  let r = await request(c.url, '/master/weights', { method: 'PUT', body: JSON.stringify([{ role: 'dev', weight: 4 }]) });
+  assert.equal(r.status, 200);
+  r = await request(c.url, '/master/weights', { method: 'PUT', body: '[{"role": "dev", "weight": 0}]' });
+  assert.equal(r.status, 400);
+  r = await request(c.url, '/master/weights', { method: 'PUT', body: 'nope' });
+  assert.equal(r.status, 400);
+  const roles = (await getJson(c.url, '/master/roles')).roles;
+  assert.deepEqual(roles.map((x: any) => x.name), ['*', 'dev', 'ops']);
+  assert.deepEqual(roles[0].frameworks, [s.frameworkId]);
+  assert.equal(roles[1].weight, 4);
+  assert.equal(roles[0].allocated.cpus, 0);
+});
+
 test('health, version, flags, redirect, jsonp and unknown paths', async (t) => {
   const c = await startTestMaster(['--allocation_interval=2secs']);
   t.after(() => c.master.stop());

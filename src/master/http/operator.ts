@@ -4,7 +4,6 @@ import type { ServerResponse } from 'node:http';
 import { type Handler, type HttpRequest, sendText } from '../../common/http/server.js';
 import { setLogLevel } from '../../common/log.js';
 import { validateRole } from '../../resources/index.js';
-import { Resources } from '../../resources/index.js';
 import { decodeProto, encodeJson, encodeProto, fromJson, ProtocolError } from '../../protocol/codec.js';
 import { EventStream } from '../../protocol/event-stream.js';
 import {
@@ -13,7 +12,7 @@ import {
 import type { Msg } from '../allocator/allocator.js';
 import { HEARTBEAT_INTERVAL_MS, MESOS_VERSION } from '../constants.js';
 import type { Master } from '../master.js';
-import { getAgents, getExecutors, getFrameworks, getState, getTasks } from '../model.js';
+import { getAgents, getExecutors, getFrameworks, getState, getTasks, roleSummaries } from '../model.js';
 import { BUILD } from './build.js';
 import { metricsSnapshot } from './metrics.js';
 
@@ -86,28 +85,13 @@ function ok(res: ServerResponse): void {
   res.end();
 }
 
-/** Roles known to the master: those of frameworks, reservations and weights. */
 function roles(master: Master): Msg[] {
-  const byRole = new Map<string, { frameworks: Set<string>; resources: Resources }>();
-  const role = (name: string) => {
-    let r = byRole.get(name);
-    if (!r) byRole.set(name, (r = { frameworks: new Set(), resources: Resources.empty() }));
-    return r;
-  };
-  for (const fw of master.frameworks) {
-    for (const name of fw.roles()) role(name).frameworks.add(fw.id);
-    for (const t of fw.tasks.values()) role(t.role).resources = role(t.role).resources.plus(t.resources);
-  }
-  for (const a of master.agents) for (const name of a.total.reservations().keys()) role(name);
-  for (const name of master.weights.keys()) role(name);
-  return [...byRole.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, r]) => ({
-      name,
-      weight: master.weights.get(name) ?? 1,
-      frameworks: [...r.frameworks].map((value) => ({ value })),
-      resources: r.resources.toProto({ endpoint: true }),
-    }));
+  return roleSummaries(master).map((r) => ({
+    name: r.name,
+    weight: r.weight,
+    frameworks: r.frameworks.map((value) => ({ value })),
+    resources: r.allocated.toProto({ endpoint: true }),
+  }));
 }
 
 export interface OperatorOptions {

@@ -4,6 +4,8 @@ import { type HttpRequest, type HttpServer, sendJson, sendText } from '../../com
 import { MESOS_VERSION } from '../constants.js';
 import type { Master } from '../master.js';
 import { BUILD } from './build.js';
+import { roleSummaries } from '../model.js';
+import { validateRole } from '../../resources/index.js';
 import { metricsSnapshot } from './metrics.js';
 import { operatorHandler } from './operator.js';
 import { schedulerHandler } from './scheduler.js';
@@ -40,6 +42,48 @@ export function installMasterRoutes(server: HttpServer, master: Master): void {
     res.end();
   });
   get('/metrics/snapshot', (req, res) => sendJson(res, 200, metricsSnapshot(master), req));
+  get('/roles', (req, res) =>
+    sendJson(res, 200, {
+      roles: roleSummaries(master).map((r) => ({
+        name: r.name,
+        weight: r.weight,
+        frameworks: r.frameworks,
+        resources: r.allocated.toLegacyJson(),
+        allocated: r.allocated.toLegacyJson(),
+        offered: r.offered.toLegacyJson(),
+        reserved: r.reserved.toLegacyJson(),
+      })),
+    }, req),
+  );
+  // LEG-M07: GET lists the weights; PUT replaces the given roles' weights.
+  server.route(
+    '/weights',
+    async (req, res) => {
+      if (req.method !== 'PUT') {
+        return sendJson(res, 200, [...master.weights].map(([role, weight]) => ({ role, weight })), req);
+      }
+      let list: unknown;
+      try {
+        list = JSON.parse((await req.body()).toString('utf8'));
+      } catch (e) {
+        return sendText(res, 400, `Failed to parse update weights request JSON: ${(e as Error).message}`);
+      }
+      if (!Array.isArray(list)) return sendText(res, 400, 'Failed to parse update weights request JSON: expecting an array');
+      const weights: Array<{ role: string; weight: number }> = [];
+      for (const w of list as Array<Record<string, unknown>>) {
+        const role = typeof w?.role === 'string' ? w.role : undefined;
+        const weight = Number(w?.weight);
+        const err = role === undefined ? 'Weight role must be set' : validateRole(role);
+        if (err) return sendText(res, 400, `Failed to validate update weights request: ${err}`);
+        if (!(weight > 0)) return sendText(res, 400, `Failed to validate update weights request: invalid weight '${w?.weight}'`);
+        weights.push({ role: role!, weight });
+      }
+      master.updateWeights(weights);
+      res.writeHead(200, { 'Content-Length': 0 });
+      res.end();
+    },
+    ['GET', 'HEAD', 'PUT'],
+  );
   // LEG-M11: POST form `frameworkId=<id>`.
   server.route(
     '/teardown',
