@@ -87,7 +87,7 @@ class Subscription {
   private req?: http.ClientRequest;
   ended = false;
 
-  open(agent: AgentHandle, frameworkId: string, executorId: string, path = '/api/v1/executor'): Promise<void> {
+  open(agent: AgentHandle, frameworkId: string, executorId: string, path = '/api/v1/executor', subscribe: any = {}): Promise<void> {
     return new Promise((resolve, reject) => {
       const reader = new RecordIOReader();
       this.req = http.request(`${agent.url}${path}`, { method: 'POST', headers: JSON_HEADERS, agent: false }, (res) => {
@@ -104,7 +104,7 @@ class Subscription {
         res.on('error', () => undefined);
       });
       this.req.on('error', reject);
-      this.req.end(JSON.stringify({ type: 'SUBSCRIBE', framework_id: { value: frameworkId }, executor_id: { value: executorId }, subscribe: {} }));
+      this.req.end(JSON.stringify({ type: 'SUBSCRIBE', framework_id: { value: frameworkId }, executor_id: { value: executorId }, subscribe }));
     });
   }
 
@@ -172,7 +172,7 @@ async function waitFor<T>(what: string, fn: () => T | undefined | false): Promis
 
 test('executor API: status codes, subscription, launches, updates, messages, kills and shutdown', async () => {
   const { master, agent } = await setup(['--executor_shutdown_grace_period=300ms']);
-  const sub = new Subscription();
+  let sub = new Subscription();
   try {
     // Before anything exists.
     assert.equal((await post(agent, '', {}, 'GET')).status, 405);
@@ -258,9 +258,24 @@ test('executor API: status codes, subscription, launches, updates, messages, kil
     assert.equal((await call(agent, running)).status, 202);
     await sub.next('ACKNOWLEDGED', n);
 
+    // Re-subscribing replaces the stream; resent unacknowledged updates are acknowledged again,
+    // and only new ones are forwarded.
+    const fresh = update('t1', 'e1', 'TASK_RUNNING', { message: 'resent' });
+    const resub = new Subscription();
+    await resub.open(agent, 'fw-1', 'e1', '/api/v1/executor', { unacknowledged_updates: [running.update, fresh.update] });
+    await resub.next('SUBSCRIBED');
+    await waitFor('two acks on the new stream', () => resub.events.filter((e) => e.type === 'ACKNOWLEDGED').length === 2);
+    // The replaced stream is closed by the agent.
+    await sub.waitEnded();
+    const resent = await master.update('t1', 1);
+    assert.equal(resent.update.status.message, 'resent');
+    master.acknowledge(resent);
+    sub.close();
+    sub = resub;
+
     // A second task goes straight to the subscribed executor.
     master.send('RunTaskMessage', { framework: frameworkInfo(), task: customTask('t2', info) });
-    const launch2 = await sub.next('LAUNCH', sub.events.indexOf(launch) + 1);
+    const launch2 = await sub.next('LAUNCH');
     assert.equal(launch2.launch.task.task_id.value, 't2');
 
     // Messages both ways.

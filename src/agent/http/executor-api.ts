@@ -143,7 +143,7 @@ export class ExecutorApi {
       return;
     }
     if (call.type === 'SUBSCRIBE') {
-      this.subscribe(req, res, fw, executor);
+      this.subscribe(req, res, fw, executor, call);
       return;
     }
     if (!executor.channel || executor.phase === 'REGISTERING') {
@@ -170,7 +170,7 @@ export class ExecutorApi {
     }
   }
 
-  private subscribe(req: HttpRequest, res: ServerResponse, fw: Framework, executor: Executor): void {
+  private subscribe(req: HttpRequest, res: ServerResponse, fw: Framework, executor: Executor, call: Msg): void {
     const accept = responseEncoding(req.header('accept'));
     if (accept === null) {
       sendText(res, 406, NOT_ACCEPTABLE);
@@ -185,5 +185,15 @@ export class ExecutorApi {
       this.agent.executorDisconnected(executor, channel);
     });
     this.agent.executorSubscribed(fw, executor, channel);
+    // A re-subscribing executor resends updates the agent never acknowledged; known ones are
+    // recognised by uuid and only acknowledged again.
+    for (const u of (call.subscribe?.unacknowledged_updates as Msg[] | undefined) ?? []) {
+      const invalid = validateUpdate({ ...call, update: u });
+      if (invalid) {
+        log.warn(`Ignoring an unacknowledged update of executor '${executor.id}': ${invalid}`);
+        continue;
+      }
+      this.agent.executorStatus(fw, executor, u.status);
+    }
   }
 }
