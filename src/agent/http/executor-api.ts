@@ -146,7 +146,8 @@ export class ExecutorApi {
       this.subscribe(req, res, fw, executor, call);
       return;
     }
-    if (!executor.channel || executor.phase === 'REGISTERING') {
+    // Mesos only refuses executors that never subscribed; one whose stream broke may still post.
+    if (executor.phase === 'REGISTERING') {
       sendText(res, 403, 'Executor is not subscribed');
       return;
     }
