@@ -1,6 +1,7 @@
 // The agent's plain endpoints: /state, /flags, /health, /version, /metrics/snapshot,
 // /monitor/statistics (LEG-A01..A03, LEG-G01, LEG-G02).
 import type { ServerResponse } from 'node:http';
+import os from 'node:os';
 import { sendJson, type HttpRequest, type HttpServer } from '../../common/http/server.js';
 import { Resources } from '../../resources/index.js';
 import type { Agent } from '../agent.js';
@@ -67,6 +68,16 @@ export function agentMetrics(agent: Agent): Record<string, number> {
   m['slave/invalid_status_updates'] = agent.counters.invalidStatusUpdates;
   m['slave/valid_framework_messages'] = agent.counters.validFrameworkMessages;
   m['slave/invalid_framework_messages'] = agent.counters.invalidFrameworkMessages;
+
+  // libprocess's system metrics, present on every Mesos daemon.
+  const [l1, l5, l15] = os.loadavg();
+  m['system/cpus_total'] = os.cpus().length;
+  m['system/load_1min'] = l1!;
+  m['system/load_5min'] = l5!;
+  m['system/load_15min'] = l15!;
+  m['system/mem_total_bytes'] = os.totalmem();
+  m['system/mem_free_bytes'] = os.freemem();
+  m['containerizer/mesos/container_destroy_errors'] = 0;
 
   m['gc/path_removals_succeeded'] = agent.gc.removalsSucceeded;
   m['gc/path_removals_failed'] = agent.gc.removalsFailed;
