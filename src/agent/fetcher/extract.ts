@@ -3,6 +3,7 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { archiveKind, FetchError } from './uri.js';
 
 function run(cmd: string, args: string[]): Promise<void> {
@@ -15,23 +16,19 @@ function run(cmd: string, args: string[]): Promise<void> {
   });
 }
 
-/** gunzip -c file > out, without a shell. */
-function gunzipTo(file: string, out: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const dest = fs.createWriteStream(out);
-    const child = spawn('gunzip', ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.pipe(dest);
-    child.on('error', (e) =>
+/** gunzip -c file > out, without a shell; resolves once gunzip succeeded and `out` is flushed. */
+async function gunzipTo(file: string, out: string): Promise<void> {
+  const child = spawn('gunzip', ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', (e) =>
       reject((e as NodeJS.ErrnoException).code === 'ENOENT' ? new FetchError(`'gunzip' is not installed`) : e),
     );
-    child.on('close', (code) => {
-      dest.close();
-      if (code === 0) resolve();
-      else reject(new FetchError(stderr.trim() || `gunzip exited with status ${code}`));
-    });
+    child.once('close', resolve);
   });
+  const [code] = await Promise.all([exited, pipeline(child.stdout, fs.createWriteStream(out))]);
+  if (code !== 0) throw new FetchError(stderr.trim() || `gunzip exited with status ${code}`);
 }
 
 /** True when `file` was an archive and has been extracted into `dir`. */
