@@ -167,7 +167,7 @@ describe('cgroups: real kernel', { skip: missing && `real cgroups unavailable: $
     // The quota caps the loop at 0.5 cpu; the band is wide because the machine is shared.
     t.diagnostic(`busy loop under a 0.5 quota used ${ratio.toFixed(2)} cpu`);
     assert.ok(ratio <= 0.7, `used ${ratio.toFixed(2)} cpu under a 0.5 quota`);
-    assert.ok(ratio >= 0.05, `the loop hardly ran (${ratio.toFixed(2)} cpu)`);
+    assert.ok(ratio >= 0.3, `the loop got only ${ratio.toFixed(2)} cpu under a 0.5 quota`);
     assert.ok(stat.cpus_nr_throttled! > 0, 'CFS throttled the loop');
     assert.ok(stat.cpus_nr_periods! >= stat.cpus_nr_throttled!);
   });

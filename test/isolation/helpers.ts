@@ -55,12 +55,12 @@ export function testRoot(name: string): string {
 export function realCgroupsMissing(controllers: string[]): string | undefined {
   if (process.platform !== 'linux') return 'not Linux';
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root';
-  const cg = new Cgroups({ root: 'meseta-probe' });
+  const cg = new Cgroups({ root: `meseta-probe-${process.pid}` });
   const missing = controllers.filter((c) => !cg.isMounted(c));
   if (missing.length > 0) return `cgroup v1 controllers not mounted: ${missing.join(', ')}`;
   for (const c of controllers) {
     try {
-      const probe = `probe-${process.pid}`;
+      const probe = 'probe';
       cg.create(c, probe);
       cg.remove(c, probe);
     } catch (e) {
