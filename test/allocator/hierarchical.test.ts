@@ -342,3 +342,29 @@ test('recovered resources return to the pool exactly once', async () => {
   assert.ok(o2.resources.equals(r('cpus:4;mem:512').allocate('*')));
   h.close();
 });
+
+test('bad input from the caller is tolerated, never thrown', async () => {
+  const h = new Harness();
+  const a = h.allocator as unknown as Record<string, (...args: unknown[]) => unknown>;
+  assert.doesNotThrow(() => {
+    a.addFramework('weird', undefined, undefined, true, undefined);
+    a.updateFramework('weird', null, null);
+    a.addAgent('bare', undefined, undefined, undefined, undefined);
+    a.updateAgent('bare', undefined, undefined, undefined);
+    a.recoverResources('weird', 'bare', undefined, 5);
+    a.recoverResources('nobody', 'nowhere', r('cpus:1'), 5);
+    a.updateWeights([null, { role: 5 }, { role: 'ok', weight: 'x' }]);
+    a.updateWeights(undefined);
+    a.suppressOffers('nobody', ['x']);
+    a.reviveOffers('weird', undefined);
+    a.updateQuota('a//b', { guarantees: r('cpus:1') });
+    a.updateQuota('q', {});
+    a.updateQuota('q', undefined);
+    a.removeAgent('never');
+    a.removeFramework('never');
+  });
+  h.agent('a1', 'cpus:1;mem:128');
+  // 'weird' subscribed to '*' by default and still gets offers.
+  assert.deepEqual((await h.round()).map((o) => o.frameworkId), ['weird']);
+  h.close();
+});

@@ -198,6 +198,7 @@ export class HierarchicalAllocator implements Allocator {
   }
 
   private applyInfo(fw: FrameworkState, info: Msg, suppressedRoles: string[]): void {
+    info = info && typeof info === 'object' ? info : {};
     fw.info = info;
     fw.caps = frameworkCaps(info);
     fw.roles = frameworkRoles(info).filter((r) => {
@@ -205,7 +206,7 @@ export class HierarchicalAllocator implements Allocator {
       if (err) log.warn(`Ignoring role of framework ${fw.id}: ${err}`);
       return !err;
     });
-    fw.suppressed = new Set(suppressedRoles ?? []);
+    fw.suppressed = new Set(Array.isArray(suppressedRoles) ? suppressedRoles.map(String) : []);
     fw.mins = new Map();
     for (const [role, f] of Object.entries((info.offer_filters ?? {}) as Record<string, Msg>)) {
       const min = f?.min_allocatable_resources;
@@ -328,14 +329,14 @@ export class HierarchicalAllocator implements Allocator {
   }
 
   updateWeights(weights: Array<{ role: string; weight: number }>): void {
-    for (const { role, weight } of weights ?? []) this.setWeight(role, Number(weight));
+    for (const w of Array.isArray(weights) ? weights : []) if (w && typeof w.role === 'string') this.setWeight(w.role, Number(w.weight));
   }
 
   updateQuota(role: string, quota: { guarantees?: Resources; limits?: Resources }): void {
     if (validateRole(role)) return;
     const node = this.tree.get(role);
-    node.guarantees = this.quotaVector(quota.guarantees);
-    node.limits = this.quotaVector(quota.limits);
+    node.guarantees = this.quotaVector(quota?.guarantees);
+    node.limits = this.quotaVector(quota?.limits);
     this.ctx.version++;
     this.rescindOverLimit(node);
   }
@@ -344,7 +345,9 @@ export class HierarchicalAllocator implements Allocator {
     if (!r) return undefined;
     const out: number[] = [];
     let any = false;
-    for (const [name, q] of r.quantities()) {
+    if (typeof r.scalarsOnly !== 'function') return undefined;
+    // Quota is on scalar resources only.
+    for (const [name, q] of r.scalarsOnly().quantities()) {
       out[this.slots.name(name)] = Math.round(q * 1000);
       any = true;
     }
@@ -494,10 +497,10 @@ export class HierarchicalAllocator implements Allocator {
   // ---------------------------------------------------------------- allocation bookkeeping
 
   private toBag(r: Resources | undefined): Bag {
-    if (!r) return [];
+    if (!r || typeof r !== 'object') return [];
     let bag = this.totalCache.get(r);
     if (!bag) {
-      bag = this.slots.fromMessages(r.toArray());
+      bag = this.slots.fromMessages(messagesOf(r));
       this.totalCache.set(r, bag);
     }
     return bag;
@@ -508,10 +511,11 @@ export class HierarchicalAllocator implements Allocator {
    * the split is cached per object: the master usually hands back the very object it was offered.
    */
   private split(r: Resources): Map<string, Bag> {
+    if (!r || typeof r !== 'object') return new Map();
     let groups = this.splitCache.get(r);
     if (!groups) {
       const msgs = new Map<string, Msg[]>();
-      for (const m of r.toArray()) {
+      for (const m of messagesOf(r)) {
         const role: string = m.allocation_info?.role ?? '';
         let g = msgs.get(role);
         if (!g) msgs.set(role, (g = []));
@@ -1096,6 +1100,13 @@ export class HierarchicalAllocator implements Allocator {
     const agent = this.agents.get(agentId);
     return agent ? Resources.fromProto(this.slots.toMessages(add(agent.available, agent.sharedTotal))) : Resources.empty();
   }
+}
+
+/** Resource messages of a Resources value (a bare message array is tolerated; anything else is empty). */
+function messagesOf(r: unknown): Msg[] {
+  if (r && typeof (r as Resources).toArray === 'function') return (r as Resources).toArray();
+  if (Array.isArray(r)) return r.filter((m) => m && typeof m === 'object');
+  return [];
 }
 
 function shareOf(node: RoleNode, ctx: ShareContext): number {
