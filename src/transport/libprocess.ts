@@ -447,6 +447,8 @@ export class Libprocess {
       if (size > MAX_BODY_BYTES) return;
       res.writeHead(202, { 'Content-Length': '0' });
       res.end();
+      // Node's parser hands out body chunks as their own small buffers, so keeping `first` (and
+      // decoded `bytes` fields that alias it) never pins a whole socket read.
       const body = rest ? Buffer.concat(rest, size) : (first ?? EMPTY);
       this.dispatch(from, toId, name, body);
     });

@@ -474,3 +474,23 @@ test('filters see every incoming message and can drop it', async () => {
     await b.close();
   }
 });
+
+test('bodies do not alias the socket read buffer', async () => {
+  const b = await startDaemon();
+  try {
+    const inbox = new Inbox<Buffer>();
+    b.lp.spawn('master').installRaw('M', inbox.push);
+    const body = 'x'.repeat(100);
+    const one = `POST /master/M HTTP/1.1\r\nLibprocess-From: a@127.0.0.1:1\r\nHost: \r\nContent-Length: 100\r\n\r\n${body}`;
+    // ~17 KB in one write: the server reads it in large chunks.
+    await rawExchange(b.port, one.repeat(100), 100);
+    const got = await inbox.waitFor(100);
+    for (const r of got) {
+      assert.equal(r.value.toString(), body);
+      // A stored body must not keep the whole read alive (pooled small buffers are at most 8 KiB).
+      assert.ok(r.value.buffer.byteLength <= 8192, `body backed by ${r.value.buffer.byteLength} bytes`);
+    }
+  } finally {
+    await b.close();
+  }
+});
