@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { sendText } from '../../src/common/http/server.js';
-import { encodeRequest } from '../../src/transport/libprocess.js';
+import { HttpServer, sendText } from '../../src/common/http/server.js';
+import { encodeRequest, Libprocess } from '../../src/transport/libprocess.js';
 import { formatUpid, parseUpid } from '../../src/transport/upid.js';
 import { Inbox, deadPort, jsonCodec, rawExchange, startDaemon, statuses } from './helpers.js';
 
@@ -492,5 +492,36 @@ test('bodies do not alias the socket read buffer', async () => {
     }
   } finally {
     await b.close();
+  }
+});
+
+test('IPv6 peers: bracketed UPIDs, Host header and replies', async (t) => {
+  const server6 = new HttpServer({ host: '::1', port: 0 });
+  let port6: number;
+  try {
+    port6 = await server6.listen();
+  } catch {
+    t.skip('no IPv6 loopback here');
+    return;
+  }
+  const lp6 = new Libprocess(server6, { ip: '::1', port: port6 });
+  const a = await startDaemon();
+  try {
+    const agent = lp6.spawn('slave(1)');
+    assert.equal(agent.pid, `slave(1)@[::1]:${port6}`);
+    const hosts: string[] = [];
+    server6.nodeServer.prependListener('request', (req) => hosts.push(String(req.headers.host)));
+    const pongs = new Inbox<string>();
+    agent.installRaw('Ping', (from) => agent.sendRaw(from, 'Pong', Buffer.from('6')));
+    const master = a.lp.spawn('master');
+    master.installRaw('Pong', (from, body) => pongs.push(from, body.toString()));
+    master.sendRaw(agent.pid, 'Ping');
+    const [pong] = await pongs.waitFor(1);
+    assert.equal(formatUpid(pong!.from), agent.pid);
+    assert.deepEqual(hosts, [`[::1]:${port6}`]);
+  } finally {
+    lp6.close();
+    await server6.close();
+    await a.close();
   }
 });
