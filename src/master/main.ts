@@ -85,7 +85,11 @@ function parseWeights(text: string | undefined): Record<string, number> | undefi
 export async function startMaster(argv: string[], options: StartMasterOptions = {}): Promise<MasterHandle> {
   const flags = new Flags(parseFlags(MASTER_FLAGS, argv, options.env ?? process.env));
   const clock = options.clock ?? new SystemClock();
-  setLogLevel(flags.str('logging_level') ?? 'INFO');
+  // An explicit --logging_level wins; otherwise the process-wide default (MESETA_LOG) stays.
+  const env = options.env ?? process.env;
+  if (argv.some((a) => a.startsWith('--logging_level')) || env.MESOS_LOGGING_LEVEL !== undefined) {
+    setLogLevel(flags.str('logging_level') ?? 'INFO');
+  }
 
   const bindIp = flags.str('ip') ?? '0.0.0.0';
   const server = new HttpServer({ host: bindIp, port: flags.num('port') ?? 5050, delegate: 'master' });
