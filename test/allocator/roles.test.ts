@@ -106,3 +106,27 @@ test('drf is deterministic round to round; the random sorter varies the order', 
   assert.notDeepEqual(random, drf);
   for (const f of ['f1', 'f2', 'f3']) assert.ok(random.includes(f), `${f} was offered under the random sorter`);
 });
+
+test('DRF stays exact with hundreds of frameworks in one role (block-sorted order)', async () => {
+  const h = new Harness();
+  const F = 300;
+  for (let f = 0; f < F; f++) h.framework(`f${String(f).padStart(3, '0')}`, 'r');
+  // Uneven starting usage: the first 100 frameworks already hold one agent each.
+  for (let i = 0; i < 100; i++) {
+    h.agent(`used${i}`, 'cpus:2;mem:256', { used: new Map([[`f${String(i).padStart(3, '0')}`, r('cpus:2;mem:256').allocate('r')]]) });
+  }
+  for (let i = 0; i < 800; i++) h.agent(`a${i}`, 'cpus:2;mem:256');
+  for (let round = 0; round < 3; round++) {
+    const offers = await h.round();
+    assert.equal(offers.length, 800);
+    const per = new Map<string, number>();
+    for (const o of offers) per.set(o.frameworkId, (per.get(o.frameworkId) ?? 0) + 1);
+    // 900 agents over 300 frameworks: everyone ends with 3, so the first 100 got 2 and the rest 3.
+    for (let f = 0; f < F; f++) {
+      const id = `f${String(f).padStart(3, '0')}`;
+      assert.equal(per.get(id), f < 100 ? 2 : 3, `${id} in round ${round}`);
+    }
+    for (const o of offers) h.decline(o);
+  }
+  h.close();
+});

@@ -13,7 +13,7 @@ import { AgentState, Client, FrameworkState, agentCaps, frameworkCaps, framework
 import { compileOfferConstraints } from './constraints.js';
 import { TimerStats } from './metrics.js';
 import { InverseOffers } from './inverse-offers.js';
-import { type Headroom, applyQuota, chargeHeadroom, consumed, headroom as quotaHeadroom, needs, quotaNode, stageOneRole } from './quota.js';
+import { type Headroom, applyQuota, chargeHeadroom, consumed, hasLimits, headroom as quotaHeadroom, needs, quotaNode, stageOneRole } from './quota.js';
 
 const log = logger('allocator');
 
@@ -22,6 +22,9 @@ export const DEFAULT_REFUSE_SECONDS = 5;
 const MAX_REFUSE_SECONDS = 365 * 24 * 3600;
 /** Yield to the event loop when a round has held it this long. */
 const SLICE_MS = 5;
+const REVOCABLE = 1;
+const REFINED = 2;
+const SHARED = 4;
 /** Agents between clock checks. */
 const SLICE_AGENTS = 64;
 
@@ -222,7 +225,10 @@ export class HierarchicalAllocator implements Allocator {
       fw.mins.set(role, alts);
     }
     for (const role of fw.roles) this.client(fw, role);
-    for (const [role, c] of fw.clients) c.mins = fw.mins.get(role);
+    for (const [role, c] of fw.clients) {
+      c.mins = fw.mins.get(role);
+      c.role.customMins = c.role.clients.some((x) => x.mins !== undefined);
+    }
   }
 
   addFramework(frameworkId: string, frameworkInfo: Msg, used: Map<string, Resources>, active: boolean, suppressedRoles: string[]): void {
@@ -815,56 +821,93 @@ export class HierarchicalAllocator implements Allocator {
     const roles = this.tree.order(this.ctx);
     const gpuOnly = this.filterGpu && agent.hasGpu;
     const remoteRegion = this.masterRegion !== undefined && agent.region !== undefined && agent.region !== this.masterRegion;
+    const quotaOn = headroom.quotaRoles.length > 0;
+    const noShared = agent.sharedTotal.length === 0;
     for (let ri = 0; ri < roles.length; ri++) {
       const role = roles[ri];
       if (stage === 1 && !stageOneRole(role)) continue;
       if (role.depth > 0 && !agent.caps.hierarchicalRole) continue;
       let base = this.allocatableTo(agent.available, role);
-      if (base.length === 0 && agent.sharedTotal.length === 0) continue;
-      const clients = role.sortedClients(this.ctx);
-      for (let ci = 0; ci < clients.length; ci++) {
-        const c = clients[ci];
-        const fw = c.fw;
-        if (!c.active) continue;
-        if (gpuOnly && !fw.caps.gpu) continue;
-        if (fw.caps.multiRole && !agent.caps.multiRole) continue;
-        if (remoteRegion && !fw.caps.regionAware) continue;
-        if (fw.constraints !== undefined && !this.passesConstraints(fw, role.path, agent)) continue;
-        let cand = base;
-        if (!fw.caps.revocable || !fw.caps.refinement) {
-          const rev = fw.caps.revocable;
-          const ref = fw.caps.refinement;
-          cand = select(cand, slots, (s) => (rev || !s.revocable) && (ref || !s.refined));
-        }
-        if (fw.caps.shared && agent.sharedTotal.length > 0) {
-          let shared = this.allocatableTo(agent.sharedTotal, role);
-          const already = offeredShared.get(agent);
-          if (already) shared = subtract(shared, already);
-          if (!fw.caps.refinement) shared = select(shared, slots, (s) => !s.refined);
-          cand = add(cand, shared);
-        }
-        cand = applyQuota(cand, role, stage, headroom, slots, (x) => this.roleOfSlot(x));
-        if (cand.length === 0) continue;
-        if (!this.allocatable(cand, c.mins ?? this.globalMins)) continue;
-        if (this.stamp[c.idx] === seq && this.filtered(agent, c, cand)) continue;
+      if (base.length === 0 && noShared) continue;
+      // Stripping and quota only shrink a candidate: when the whole base is below the global
+      // minimum and nobody in the role has its own minimum, no framework here can be offered.
+      let baseOk = this.allocatable(base, this.globalMins);
+      if (!baseOk && noShared && !role.customMins) continue;
+      let baseFlags = this.flagsOf(base);
+      const roleQuota = quotaOn || hasLimits(role);
+      const blocks = role.sortedClients(this.ctx);
+      clients: for (let bi = 0; bi < blocks.length; bi++) {
+        const block = blocks[bi];
+        for (let ci = 0; ci < block.length; ci++) {
+          const c = block[ci];
+          const fw = c.fw;
+          if (!c.active) continue;
+          if (gpuOnly && !fw.caps.gpu) continue;
+          if (fw.caps.multiRole && !agent.caps.multiRole) continue;
+          if (remoteRegion && !fw.caps.regionAware) continue;
+          if (fw.constraints !== undefined && !this.passesConstraints(fw, role.path, agent)) continue;
+          let cand = base;
+          let derived = false;
+          if (((baseFlags & REVOCABLE) !== 0 && !fw.caps.revocable) || ((baseFlags & REFINED) !== 0 && !fw.caps.refinement)) {
+            const rev = fw.caps.revocable;
+            const ref = fw.caps.refinement;
+            cand = select(cand, slots, (s) => (rev || !s.revocable) && (ref || !s.refined));
+            derived = true;
+          }
+          if (fw.caps.shared && !noShared) {
+            let shared = this.allocatableTo(agent.sharedTotal, role);
+            const already = offeredShared.get(agent);
+            if (already) shared = subtract(shared, already);
+            if (!fw.caps.refinement) shared = select(shared, slots, (s) => !s.refined);
+            cand = add(cand, shared);
+            derived = true;
+          }
+          if (roleQuota) {
+            cand = applyQuota(cand, role, stage, headroom, slots, this.roleOfSlotFn);
+            derived = true;
+          }
+          if (cand.length === 0) continue;
+          if (derived || c.mins !== undefined) {
+            if (!this.allocatable(cand, c.mins ?? this.globalMins)) continue;
+          } else if (!baseOk) continue;
+          if (this.stamp[c.idx] === seq && this.filtered(agent, c, cand)) continue;
 
-        // Offer it.
-        const qnode = headroom.quotaRoles.length > 0 ? quotaNode(role) : undefined;
-        const before = qnode ? needs(qnode) : undefined;
-        this.track(agent, fw, role.path, cand);
-        chargeHeadroom(cand, qnode, before, headroom, slots);
-        const sharedPart = select(cand, slots, (s) => s.shared);
-        if (sharedPart.length > 0) offeredShared.set(agent, add(offeredShared.get(agent) ?? [], sharedPart));
-        let byRole = offers.get(fw);
-        if (!byRole) offers.set(fw, (byRole = new Map()));
-        let byAgent = byRole.get(role.path);
-        if (!byAgent) byRole.set(role.path, (byAgent = new Map()));
-        byAgent.set(agent, add(byAgent.get(agent) ?? [], cand));
-        base = this.allocatableTo(agent.available, role);
-        if (base.length === 0 && agent.sharedTotal.length === 0) break;
+          // Offer it.
+          const qnode = quotaOn ? quotaNode(role) : undefined;
+          const before = qnode ? needs(qnode) : undefined;
+          this.track(agent, fw, role.path, cand);
+          chargeHeadroom(cand, qnode, before, headroom, slots);
+          if ((this.flagsOf(cand) & SHARED) !== 0) {
+            offeredShared.set(agent, add(offeredShared.get(agent) ?? [], select(cand, slots, (s) => s.shared)));
+          }
+          let byRole = offers.get(fw);
+          if (!byRole) offers.set(fw, (byRole = new Map()));
+          let byAgent = byRole.get(role.path);
+          if (!byAgent) byRole.set(role.path, (byAgent = new Map()));
+          byAgent.set(agent, add(byAgent.get(agent) ?? [], cand));
+          base = this.allocatableTo(agent.available, role);
+          if (base.length === 0 && noShared) break clients;
+          baseOk = this.allocatable(base, this.globalMins);
+          baseFlags = this.flagsOf(base);
+        }
       }
-      if (agent.available.length === 0 && agent.sharedTotal.length === 0) return;
+      if (agent.available.length === 0 && noShared) return;
     }
+  }
+
+  private readonly roleOfSlotFn = (s: Slot) => this.roleOfSlot(s);
+
+  /** Which special kinds a bag holds (REVOCABLE | REFINED | SHARED bits). */
+  private flagsOf(bag: Bag): number {
+    const slots = this.slots.slots;
+    let f = 0;
+    for (let i = 0; i < bag.length; i++) {
+      const s = slots[bag[i].s];
+      if (s.revocable) f |= REVOCABLE;
+      if (s.refined) f |= REFINED;
+      if (s.shared) f |= SHARED;
+    }
+    return f;
   }
 
   /** Unreserved resources plus those reserved to `role` or an ancestor. */

@@ -82,6 +82,8 @@ export class RoleNode implements Sortable {
   ownCount = 0;
   count = 0;
   keyCount = 0;
+  /** Some client here has its own offer_filters minimum (so the global one cannot rule the role out). */
+  customMins = false;
   /** Frameworks subscribed to exactly this role. */
   readonly clients: Client[] = [];
   /** Active (not suppressed, framework active) clients here / in the whole subtree. */
@@ -101,7 +103,7 @@ export class RoleNode implements Sortable {
 
   /** Sorted subtree items (own-frameworks leaf + active children) and sorted active clients. */
   private readonly items = new SortedList<RoleNode | SelfLeaf>();
-  private readonly clientList = new SortedList<Client>();
+  private readonly clientList = new BlockList<Client>();
   readonly leaf = new SelfLeaf(this);
 
   constructor(
@@ -157,13 +159,13 @@ export class RoleNode implements Sortable {
     this.items.invalidate();
   }
 
-  /** Active clients in framework-sorter order. Valid until the next call for this role. */
-  sortedClients(ctx: ShareContext): Client[] {
+  /** Active clients in framework-sorter order, as blocks. Valid until the next call for this role. */
+  sortedClients(ctx: ShareContext): Client[][] {
     if (ctx.frameworkSorter === 'random') {
       const list = this.clients.filter((c) => c.active);
-      return weightedShuffle(list, () => 1, ctx.random);
+      return [weightedShuffle(list, () => 1, ctx.random)];
     }
-    return this.clientList.get(ctx, () => this.clients.filter((c) => c.active), compare);
+    return this.clientList.get(ctx, () => this.clients.filter((c) => c.active));
   }
 
   /** Appends the roles of this subtree that have active frameworks, in role-sorter order. */
@@ -277,6 +279,111 @@ class SortedList<T extends Refreshable> {
       this.moved.length = 0;
     }
     return this.items;
+  }
+}
+
+/** Block size of a BlockList: moves cost O(B + n/B) instead of O(n). */
+const BLOCK = 64;
+
+/**
+ * The same contract as SortedList, stored as a list of sorted blocks so that re-placing a member
+ * after its share changed does not shift the whole list (roles can have thousands of frameworks).
+ * Callers iterate `for (const block of get()) for (const x of block)`.
+ */
+export class BlockList<T extends Refreshable> {
+  private blocks: T[][] = [];
+  private full = true;
+  private version = -1;
+  private moved: T[] = [];
+
+  invalidate(): void {
+    this.full = true;
+    for (const m of this.moved) m.movedMark = false;
+    this.moved.length = 0;
+  }
+
+  move(x: T): void {
+    if (this.full || x.movedMark) return;
+    x.movedMark = true;
+    this.moved.push(x);
+  }
+
+  get(ctx: ShareContext, members: () => T[]): T[][] {
+    if (this.full || this.version !== ctx.version) {
+      this.invalidate();
+      const items = members();
+      for (const i of items) i.refresh(ctx);
+      items.sort(compare);
+      const blocks: T[][] = [];
+      for (let i = 0; i < items.length; i += BLOCK) blocks.push(items.slice(i, i + BLOCK));
+      this.blocks = blocks;
+      this.full = false;
+      this.version = ctx.version;
+      return blocks;
+    }
+    if (this.moved.length > 0) {
+      for (const x of this.moved) {
+        x.movedMark = false;
+        if (!this.remove(x)) continue;
+        x.refresh(ctx);
+        this.insert(x);
+      }
+      this.moved.length = 0;
+    }
+    return this.blocks;
+  }
+
+  /** Removes x, found by its old (not yet refreshed) key. */
+  private remove(x: T): boolean {
+    const blocks = this.blocks;
+    let lo = 0;
+    let hi = blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const b = blocks[mid];
+      if (compare(b[b.length - 1], x) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    let bi = lo;
+    let at = -1;
+    if (bi < blocks.length) at = blocks[bi].indexOf(x);
+    if (at < 0) {
+      // Not where its key says (or not a member): look everywhere.
+      for (bi = 0; bi < blocks.length; bi++) if ((at = blocks[bi].indexOf(x)) >= 0) break;
+      if (at < 0) return false;
+    }
+    const b = blocks[bi];
+    b.splice(at, 1);
+    if (b.length === 0) blocks.splice(bi, 1);
+    return true;
+  }
+
+  private insert(x: T): void {
+    const blocks = this.blocks;
+    if (blocks.length === 0) {
+      blocks.push([x]);
+      return;
+    }
+    // The first block whose last member sorts after x (else the last block).
+    let lo = 0;
+    let hi = blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const b = blocks[mid];
+      if (compare(b[b.length - 1], x) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const bi = Math.min(lo, blocks.length - 1);
+    const b = blocks[bi];
+    let l = 0;
+    let h = b.length;
+    while (l < h) {
+      const mid = (l + h) >>> 1;
+      if (compare(b[mid], x) <= 0) l = mid + 1;
+      else h = mid;
+    }
+    b.splice(l, 0, x);
+    if (b.length > 2 * BLOCK) blocks.splice(bi + 1, 0, b.splice(BLOCK));
   }
 }
 

@@ -168,10 +168,28 @@ export function rangeCount(r: number[]): number {
 }
 
 function rangeUnion(a: number[], b: number[]): number[] {
-  const pairs: Array<[number, number]> = [];
-  for (let i = 0; i < a.length; i += 2) pairs.push([a[i], a[i + 1]]);
-  for (let i = 0; i < b.length; i += 2) pairs.push([b[i], b[i + 1]]);
-  return normRanges(pairs);
+  // Linear merge of two sorted, coalesced interval lists.
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    let lo: number;
+    let hi: number;
+    if (j >= b.length || (i < a.length && a[i] <= b[j])) {
+      lo = a[i];
+      hi = a[i + 1];
+      i += 2;
+    } else {
+      lo = b[j];
+      hi = b[j + 1];
+      j += 2;
+    }
+    const n = out.length;
+    if (n > 0 && lo <= out[n - 1] + 1) {
+      if (hi > out[n - 1]) out[n - 1] = hi;
+    } else out.push(lo, hi);
+  }
+  return out;
 }
 
 function rangeSubtract(a: number[], b: number[]): number[] {
