@@ -775,9 +775,18 @@ export class HierarchicalAllocator implements Allocator {
             this.untrack(agent, fw, role, bag);
             continue;
           }
+          let res: Resources;
+          try {
+            res = this.offerResources(bag, role);
+          } catch (err) {
+            // Never strand resources: what cannot be expressed as an offer goes back to the pool.
+            log.error(`Dropping an offer on agent ${agent.id} for ${fw.id}: ${(err as Error).message}`);
+            this.untrack(agent, fw, role, bag);
+            continue;
+          }
           let m = out.get(role);
           if (!m) out.set(role, (m = new Map()));
-          m.set(agent.id, this.offerResources(bag, role));
+          m.set(agent.id, res);
           let o = this.outstanding.get(fw.id);
           if (!o) this.outstanding.set(fw.id, (o = new Map()));
           o.set(agent.id, add(o.get(agent.id) ?? [], bag));
