@@ -368,3 +368,16 @@ test('bad input from the caller is tolerated, never thrown', async () => {
   assert.deepEqual((await h.round()).map((o) => o.frameworkId), ['weird']);
   h.close();
 });
+
+test('refuse_seconds is capped at 365 days', async () => {
+  const h = new Harness(undefined, { allocationIntervalMs: 0 });
+  h.agent('a1', 'cpus:1;mem:128');
+  h.framework('f1', '*');
+  const [o] = await h.round();
+  h.decline(o, 1e12);
+  h.clock.advance(364 * 24 * 3600 * 1000);
+  assert.deepEqual(await h.round(), []);
+  h.clock.advance(1 * 24 * 3600 * 1000);
+  assert.equal((await h.round()).length, 1);
+  h.close();
+});
