@@ -1,4 +1,11 @@
 // Libprocess message transport (WIRE-01): actors addressed by UPID exchange `POST /<id>/<name>` requests.
+//
+// Semantics, as in libprocess: messages are best effort and ordered per (sender daemon, destination
+// address); each daemon sends over its own persistent connection per destination and never expects
+// a reply on it; `link` + `onExited` report that connection breaking (or never being made). Inbound,
+// any POST carrying `Libprocess-From` or `User-Agent: libprocess/<pid>` is a message: 202 when the
+// actor exists (unknown message names are dropped), 404 when it does not; everything else falls
+// through to the daemon's HTTP routes.
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Clock } from '../common/clock.js';
@@ -342,7 +349,10 @@ export class Libprocess {
       if (!set) this.localLinks.set(peer.id, (set = new Set()));
       const s = set;
       s.add(link);
-      link.unwatch = () => s.delete(link);
+      link.unwatch = () => {
+        s.delete(link);
+        if (s.size === 0 && this.localLinks.get(peer.id) === s) this.localLinks.delete(peer.id);
+      };
       return;
     }
     this.pool.watch(key, peer.ip, peer.port, link);
