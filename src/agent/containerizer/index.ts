@@ -29,12 +29,16 @@
 // carries SUPERVISOR_NAME, re-adopt it (it is no longer our child, so watch it with
 // kill(pid, 0) on a Clock interval, then read `status`); else the task died with its
 // supervisor (killed) and has no status.
-import type { Clock } from '../../common/clock.js';
+import { SystemClock, type Clock } from '../../common/clock.js';
 import type { Msg } from '../../protocol/codec.js';
+import { Fetcher } from '../fetcher/fetcher.js';
+import { Cgroups } from './cgroups/cgroups.js';
+import { createIsolation, type IsolationOptions } from './isolators/create.js';
 import { PosixContainerizer } from './posix.js';
 import type { Termination } from './wait-status.js';
 
 export type { Termination } from './wait-status.js';
+export type { Limitation } from './isolators/isolator.js';
 export { describeStatus, signalName, signalNumber } from './wait-status.js';
 export { PosixContainerizer, DEFAULT_PATH, launchEnvironment } from './posix.js';
 export { SUPERVISOR_NAME } from './supervisor.js';
@@ -43,10 +47,12 @@ export interface LaunchSpec {
   containerId: string;
   /** Working directory; `stdout` and `stderr` files are created (appended to) inside it. */
   sandbox: string;
-  /** v1 CommandInfo: shell (default true), value, arguments, environment{variables}, user. */
+  /** v1 CommandInfo: shell (default true), value, arguments, environment{variables}, user, uris. */
   command: Msg;
   env: Record<string, string>;
   user?: string;
+  /** v1 Resources of the container (executor + tasks): the isolators' limits. */
+  resources?: Msg[];
 }
 
 export interface Containerizer {
@@ -54,24 +60,49 @@ export interface Containerizer {
   wait(containerId: string): Promise<Termination>;
   kill(containerId: string, signal: NodeJS.Signals): void;
   destroy(containerId: string, gracePeriodMs?: number): Promise<void>;
-  /** Ids of the containers whose supervisor is still running. */
+  /** Ids of the containers being launched or whose supervisor is still running. */
   containers(): string[];
   /** Supervisor pid of a live container. */
   pid(containerId: string): number | undefined;
+  /** ResourceStatistics (AGT-08); rejects for unknown containers. */
+  usage(containerId: string): Promise<Msg>;
+  /** New resources (limits) for a running container. */
+  update(containerId: string, resources: Msg[]): Promise<void>;
 }
 
 export interface ContainerizerOptions {
   clock: Clock;
   workDir: string;
   runtimeDir?: string;
-  /** `posix` (default) or `linux`; both use the posix launcher for now. */
+  /** --launcher: `posix` (default here) or `linux` (freezer kill-all; see defaultLauncher()). */
   launcher?: string;
-  /** --isolation; only the usage-reporting posix isolators exist, so it is accepted as is. */
+  /** --isolation (default posix/cpu,posix/mem). */
   isolation?: string;
+  /** The cgroups/disk/GPU flags (see IsolationOptions); clock and launcher come from above. */
+  isolationOptions?: Omit<IsolationOptions, 'clock' | 'launcher'>;
+  /** --fetcher_cache_dir, --fetcher_cache_size, --fetcher_stall_timeout, --frameworks_home. */
+  fetcher?: { cacheDir?: string; cacheSize?: number; stallTimeoutMs?: number; frameworksHome?: string };
 }
 
+/**
+ * Builds the containerizer with its isolators. Throws, with a message fit for the agent's
+ * startup error, for unknown isolators or launchers and for missing cgroup controllers.
+ */
 export function createContainerizer(opts: ContainerizerOptions): Containerizer {
   const launcher = opts.launcher ?? 'posix';
   if (launcher !== 'posix' && launcher !== 'linux') throw new Error(`Unknown or unsupported launcher: '${launcher}'`);
-  return new PosixContainerizer({ clock: opts.clock, workDir: opts.workDir, runtimeDir: opts.runtimeDir });
+  // Waiting on the kernel (kill-all, OOM polls) is real time even under a test's ManualClock.
+  const isolation = createIsolation(opts.isolation, { kernelClock: new SystemClock(), ...opts.isolationOptions, clock: opts.clock, launcher });
+  const fetcher = opts.fetcher ? new Fetcher({ clock: opts.clock, ...opts.fetcher }) : undefined;
+  return new PosixContainerizer({ clock: opts.clock, workDir: opts.workDir, runtimeDir: opts.runtimeDir, isolation, ...(fetcher ? { fetcher } : {}) });
+}
+
+/** Mesos's --launcher default: `linux` when running as root on Linux with a freezer, else `posix`. */
+export function defaultLauncher(): 'linux' | 'posix' {
+  if (process.platform !== 'linux' || typeof process.getuid !== 'function' || process.getuid() !== 0) return 'posix';
+  try {
+    return new Cgroups().isMounted('freezer') ? 'linux' : 'posix';
+  } catch {
+    return 'posix';
+  }
 }

@@ -1,12 +1,24 @@
 // The posix containerizer: one process group per container, led by a /bin/sh supervisor
 // (supervisor.ts) that is the task's parent. No pipes through Node: stdout/stderr are the
 // sandbox files themselves, and the only per-container state in Node is a small record.
+//
+// Launch order (Mesos's PREPARING -> FETCHING -> RUNNING): isolators prepare (cgroups created,
+// limits written), the sandbox is given to the task's user, CommandInfo.uris are fetched, then
+// the supervisor is spawned behind the isolation's launch prefix (it joins its cgroups before
+// it execs, see isolators/launcher.ts) and the isolators watch it. A limitation (OOM, disk
+// quota) destroys the container and is reported in its Termination. Destroying a container
+// ends with Isolation.destroy: the freezer/cgroup kill-all and the removal of its cgroups.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { logger } from '../../common/log.js';
+import type { Msg } from '../../protocol/codec.js';
+import { Fetcher } from '../fetcher/fetcher.js';
 import type { Containerizer, LaunchSpec } from './index.js';
+import { createIsolation } from './isolators/create.js';
+import type { Limitation } from './isolators/isolator.js';
+import type { Isolation } from './isolators/isolation.js';
 import { programFor, supervisorArgv } from './supervisor.js';
 import { lookupUser } from './users.js';
 import { exitedWith, fromShellStatus, signaledBy, signalNumber, type Termination } from './wait-status.js';
@@ -25,7 +37,11 @@ interface Container {
   readonly pid: number;
   readonly runDir: string;
   child: ChildProcess | undefined;
+  /** The supervisor exited (the termination follows once limitations were checked). */
+  exited: boolean;
   termination?: Termination;
+  /** The limitation that made us destroy the container. */
+  limitation?: Limitation;
   readonly done: Promise<Termination>;
   finish: (t: Termination) => void;
   killTimer?: TimerHandle;
@@ -33,21 +49,38 @@ interface Container {
   destroying?: Promise<void>;
 }
 
+/** A container between launch() and its spawn (preparing, fetching). */
+interface Launching {
+  destroyed: boolean;
+  readonly settled: Promise<void>;
+  settle: () => void;
+}
+
 export interface PosixContainerizerOptions {
   clock: Clock;
   workDir: string;
   runtimeDir?: string;
+  /** The agent's isolators (default: posix/cpu,posix/mem, i.e. accounting only). */
+  isolation?: Isolation;
+  /** CommandInfo.uris go through it (default: a cache under the runtime dir). */
+  fetcher?: Fetcher;
 }
 
 export class PosixContainerizer implements Containerizer {
   private readonly clock: Clock;
   private readonly runtimeDir: string;
   private readonly live = new Map<string, Container>();
+  private readonly launching = new Map<string, Launching>();
   private readonly remembered = new Map<string, Termination>();
+  readonly isolation: Isolation;
+  private readonly fetcher: Fetcher;
+  private fetcherStarted?: Promise<void>;
 
   constructor(opts: PosixContainerizerOptions) {
     this.clock = opts.clock;
     this.runtimeDir = opts.runtimeDir ?? path.join(opts.workDir, 'runtime');
+    this.isolation = opts.isolation ?? createIsolation(undefined, { clock: opts.clock });
+    this.fetcher = opts.fetcher ?? new Fetcher({ clock: opts.clock, cacheDir: path.join(this.runtimeDir, 'fetch') });
   }
 
   /** Where the durable pid/forked.pid/status files of a container live. */
@@ -57,7 +90,7 @@ export class PosixContainerizer implements Containerizer {
 
   async launch(spec: LaunchSpec): Promise<{ pid: number }> {
     const id = spec.containerId;
-    if (this.live.has(id)) throw new Error(`Container '${id}' already exists`);
+    if (this.live.has(id) || this.launching.has(id)) throw new Error(`Container '${id}' already exists`);
     const command = spec.command ?? {};
     if (typeof command.value !== 'string' || command.value.length === 0) {
       throw new Error(command.shell === false ? 'Executable is not specified' : 'Shell command is not specified');
@@ -69,23 +102,86 @@ export class PosixContainerizer implements Containerizer {
       throw new Error(`Sandbox directory '${spec.sandbox}' does not exist`);
     }
     if (!stat.isDirectory()) throw new Error(`Sandbox '${spec.sandbox}' is not a directory`);
+    if (this.live.has(id) || this.launching.has(id)) throw new Error(`Container '${id}' already exists`);
 
-    const env = launchEnvironment(spec);
-    const credentials = credentialsFor(spec.user ?? command.user);
-    const runDir = this.runDir(id);
-    await fs.promises.mkdir(runDir, { recursive: true });
-    // A re-used container id must not inherit an old status.
-    await fs.promises.rm(path.join(runDir, 'status'), { force: true });
-    // The supervisor runs as the task's user and must be able to record into its run dir.
-    if (credentials.uid !== undefined) await fs.promises.chown(runDir, credentials.uid, credentials.gid!);
+    const user = (spec.user ?? command.user) as string | undefined;
+    const credentials = credentialsFor(user);
+    let settle!: () => void;
+    const launching: Launching = { destroyed: false, settled: new Promise<void>((r) => (settle = r)), settle };
+    this.launching.set(id, launching);
+    let spawned = false;
+    try {
+      const prepared = await this.isolation.prepare({ containerId: id, sandbox: spec.sandbox, resources: spec.resources ?? [], ...(user ? { user } : {}) });
+      try {
+        // Mesos gives the sandbox to the task's user before anything runs in it.
+        if (credentials.uid !== undefined) await chownSandbox(spec.sandbox, credentials.uid, credentials.gid!);
+        if (launching.destroyed) throw new Error('Container destroyed while preparing');
+        const uris = (command.uris ?? []) as Msg[];
+        if (uris.length > 0) {
+          // The cache directory is wiped once, before its first use (Mesos: at agent start).
+          this.fetcherStarted ??= this.fetcher.start();
+          await this.fetcherStarted;
+          await this.fetcher.fetch({ containerId: id, uris, sandbox: spec.sandbox, ...(credentials.uid !== undefined ? { user } : {}) });
+        }
+        const env = { ...launchEnvironment(spec), ...prepared.env };
+        const runDir = this.runDir(id);
+        await fs.promises.mkdir(runDir, { recursive: true });
+        // A re-used container id must not inherit an old status.
+        await fs.promises.rm(path.join(runDir, 'status'), { force: true });
+        // The supervisor runs as the task's user and must be able to record into its run dir.
+        if (credentials.uid !== undefined) await fs.promises.chown(runDir, credentials.uid, credentials.gid!);
+        if (launching.destroyed) throw new Error('Container destroyed while fetching');
 
-    const out = fs.openSync(path.join(spec.sandbox, 'stdout'), 'a');
+        const supervisor = ['/bin/sh', ...supervisorArgv(runDir, programFor(command))];
+        let argv = supervisor;
+        let spawnCredentials = credentials;
+        if (prepared.launchPrefix.length > 0) {
+          // The prefix (cgroup join, unshare) needs root; the user is switched after it.
+          argv = [...prepared.launchPrefix, ...switchUserPrefix(credentials), ...supervisor];
+          spawnCredentials = {};
+        }
+        let container: Container;
+        try {
+          container = this.spawn(id, spec.sandbox, runDir, argv, env, spawnCredentials);
+        } catch (e) {
+          if (!(e instanceof SpawnError)) throw e;
+          const error = await new Promise<Error>((resolve) => e.child.once('error', resolve));
+          throw new Error(`Failed to fork the supervisor: ${error.message}`);
+        }
+        spawned = true;
+        const pid = container.pid;
+        await writeAtomically(path.join(runDir, 'pid'), `${pid}\n`).catch((e: Error) =>
+          log.warn(`Failed to checkpoint the pid of container ${id}: ${e.message}`),
+        );
+        await this.isolation.isolate(id, pid);
+        this.isolation.watch(id).then(
+          (limitation) => this.limited(container, limitation),
+          (e: Error) => log.warn(`Failed to watch container ${id}: ${e.message}`),
+        );
+        return { pid };
+      } catch (e) {
+        if (spawned) {
+          // The supervisor runs but could not be isolated: it must not run unconfined.
+          await this.destroy(id);
+        } else {
+          await this.isolation.destroy(id).catch((err: Error) => log.warn(`Failed to clean up container ${id}: ${err.message}`));
+        }
+        throw e;
+      }
+    } finally {
+      this.launching.delete(id);
+      launching.settle();
+    }
+  }
+
+  private spawn(id: string, sandbox: string, runDir: string, argv: string[], env: Record<string, string>, credentials: { uid?: number; gid?: number }): Container {
+    const out = fs.openSync(path.join(sandbox, 'stdout'), 'a');
     let child: ChildProcess;
     try {
-      const err = fs.openSync(path.join(spec.sandbox, 'stderr'), 'a');
+      const err = fs.openSync(path.join(sandbox, 'stderr'), 'a');
       try {
-        child = spawn('/bin/sh', supervisorArgv(runDir, programFor(command)), {
-          cwd: spec.sandbox,
+        child = spawn(argv[0]!, argv.slice(1), {
+          cwd: sandbox,
           env,
           detached: true, // setsid(): the supervisor leads its own session and process group
           stdio: ['ignore', out, err],
@@ -99,21 +195,24 @@ export class PosixContainerizer implements Containerizer {
     }
     const pid = child.pid;
     if (pid === undefined) {
-      const error = await new Promise<Error>((resolve) => child.once('error', resolve));
-      throw new Error(`Failed to fork the supervisor: ${error.message}`);
+      // spawn reports ENOENT/EACCES asynchronously, on 'error'.
+      throw new SpawnError(child);
     }
-
     let finish!: (t: Termination) => void;
     const done = new Promise<Termination>((resolve) => (finish = resolve));
-    const container: Container = { id, pid, runDir, child, done, finish };
+    const container: Container = { id, pid, runDir, child, exited: false, done, finish };
     this.live.set(id, container);
     child.once('exit', (code, signal) => this.exited(container, code, signal));
     child.on('error', (e) => log.warn(`supervisor of container ${id}: ${e.message}`));
+    return container;
+  }
 
-    await writeAtomically(path.join(runDir, 'pid'), `${pid}\n`).catch((e: Error) =>
-      log.warn(`Failed to checkpoint the pid of container ${id}: ${e.message}`),
-    );
-    return { pid };
+  /** An isolator's limit was hit: remember why and destroy the container (Mesos does the same). */
+  private limited(c: Container, limitation: Limitation): void {
+    if (c.exited || c.limitation) return;
+    log.warn(`Container ${c.id} hit a limitation (${limitation.reason}): ${limitation.message.split('\n')[0]}`);
+    c.limitation = limitation;
+    void this.destroy(c.id);
   }
 
   wait(containerId: string): Promise<Termination> {
@@ -127,7 +226,7 @@ export class PosixContainerizer implements Containerizer {
   /** Sends `signal` to every process of the container (its process group). */
   kill(containerId: string, signal: NodeJS.Signals): void {
     const c = this.live.get(containerId);
-    if (!c || c.termination) return;
+    if (!c || c.exited) return;
     signalGroup(c.pid, signal);
   }
 
@@ -138,9 +237,15 @@ export class PosixContainerizer implements Containerizer {
    */
   destroy(containerId: string, gracePeriodMs?: number): Promise<void> {
     const c = this.live.get(containerId);
-    if (!c) return Promise.resolve();
+    if (!c) {
+      const l = this.launching.get(containerId);
+      if (!l) return Promise.resolve();
+      // Still preparing or fetching: launch() gives up at its next step.
+      l.destroyed = true;
+      return l.settled.then(() => this.destroy(containerId, gracePeriodMs));
+    }
     const grace = Math.max(0, gracePeriodMs ?? 0);
-    if (!c.termination) {
+    if (!c.exited) {
       const killAt = this.clock.now() + grace;
       if (c.killAt === undefined || killAt < c.killAt) {
         // A later destroy may shorten the grace, never extend it.
@@ -152,7 +257,7 @@ export class PosixContainerizer implements Containerizer {
           if (!c.destroying) signalGroup(c.pid, 'SIGTERM');
           c.killTimer = this.clock.setTimeout(() => {
             c.killTimer = undefined;
-            if (!c.termination) signalGroup(c.pid, 'SIGKILL');
+            if (!c.exited) signalGroup(c.pid, 'SIGKILL');
           }, grace);
         }
       }
@@ -162,9 +267,23 @@ export class PosixContainerizer implements Containerizer {
   }
 
   containers(): string[] {
-    const ids: string[] = [];
-    for (const c of this.live.values()) if (!c.termination) ids.push(c.id);
+    const ids: string[] = [...this.launching.keys()];
+    for (const c of this.live.values()) if (!c.exited) ids.push(c.id);
     return ids;
+  }
+
+  /** ResourceStatistics of a container, from its isolators (AGT-08). */
+  usage(containerId: string): Promise<Msg> {
+    const c = this.live.get(containerId);
+    if ((!c || c.exited) && !this.launching.has(containerId)) return Promise.reject(new Error(`Unknown container '${containerId}'`));
+    return this.isolation.usage(containerId);
+  }
+
+  /** New resources for a running container (limits follow). */
+  update(containerId: string, resources: Msg[]): Promise<void> {
+    const c = this.live.get(containerId);
+    if (!c || c.exited) return Promise.reject(new Error(`Unknown container '${containerId}'`));
+    return this.isolation.update(containerId, resources);
   }
 
   /** Pid of a live container's supervisor. */
@@ -176,23 +295,37 @@ export class PosixContainerizer implements Containerizer {
     // Leftovers (background children that outlived the task) go with their container. The
     // group id cannot have been reused while any member is left, so this hits only them.
     signalGroup(c.pid, 'SIGKILL');
+    c.exited = true;
     this.clock.clearTimeout(c.killTimer);
     c.killTimer = undefined;
     c.child = undefined;
     let t: Termination;
     if (signal) t = signaledBy(signalNumber(signal) ?? 9);
     else t = code === null ? exitedWith(255) : fromShellStatus(code);
-    c.termination = t;
-    c.finish(t);
+    // An OOM kill ends the task before the watch's next poll: ask the isolators now.
+    const limitation = c.limitation ? Promise.resolve(c.limitation) : this.isolation.limitationNow(c.id);
+    void limitation.then((l) => {
+      c.limitation ??= l;
+      c.termination = c.limitation ? { ...t, limitation: c.limitation } : t;
+      c.finish(c.termination);
+    });
   }
 
   private async forget(c: Container): Promise<void> {
+    // Kill-all (freezer) and cgroup removal before the container is gone from our books.
+    await this.isolation.destroy(c.id).catch((e: Error) => log.warn(`Failed to destroy the isolation of container ${c.id}: ${e.message}`));
     if (this.live.get(c.id) === c) this.live.delete(c.id);
     this.remembered.set(c.id, c.termination!);
     if (this.remembered.size > REMEMBERED_TERMINATIONS) {
       this.remembered.delete(this.remembered.keys().next().value!);
     }
     await fs.promises.rm(c.runDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+class SpawnError extends Error {
+  constructor(readonly child: ChildProcess) {
+    super('Failed to fork the supervisor');
   }
 }
 
@@ -223,6 +356,24 @@ function credentialsFor(user: string | undefined): { uid?: number; gid?: number 
   if (!entry) throw new Error(`Failed to get user information for '${user}'`);
   if (entry.uid === 0) return {};
   return { uid: entry.uid, gid: entry.gid };
+}
+
+/** setpriv (util-linux) after the launch prefix: the task's user from there on. */
+function switchUserPrefix(credentials: { uid?: number; gid?: number }): string[] {
+  if (credentials.uid === undefined) return [];
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'].find((p) => fs.existsSync(p));
+  if (!setpriv) throw new Error(`Failed to switch user: 'setpriv' (util-linux) was not found`);
+  return [setpriv, `--reuid=${credentials.uid}`, `--regid=${credentials.gid}`, '--init-groups', '--'];
+}
+
+/** The sandbox and the files the agent created in it belong to the task's user. */
+async function chownSandbox(sandbox: string, uid: number, gid: number): Promise<void> {
+  await fs.promises.chown(sandbox, uid, gid);
+  for (const name of ['stdout', 'stderr']) {
+    const file = path.join(sandbox, name);
+    await fs.promises.open(file, 'a').then((h) => h.close());
+    await fs.promises.chown(file, uid, gid);
+  }
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {

@@ -1,5 +1,6 @@
 // Raw wait statuses (exit << 8 | signal) and the words Mesos uses to describe them.
 import { constants } from 'node:os';
+import type { Limitation } from './isolators/isolator.js';
 
 const SIGNAL_NUMBERS = constants.signals as Record<string, number>;
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>();
@@ -27,6 +28,8 @@ export interface Termination {
   status: number;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
+  /** Set when an isolator's limit (OOM, disk quota) ended the container. */
+  limitation?: Limitation;
 }
 
 export function signalNumber(name: string): number | undefined {

@@ -8,6 +8,8 @@ import { parseKeyValues } from './stats.js';
 export interface OomWatch {
   /** Resolves on the first OOM seen after the watch started; never rejects. */
   readonly oom: Promise<void>;
+  /** Polls once now (e.g. when the container just exited); true when an OOM was seen. */
+  check(): boolean;
   cancel(): void;
 }
 
@@ -26,23 +28,28 @@ export function watchOom(cg: Cgroups, id: string, clock: Clock, pollMs = 100): O
   }
   let resolve!: () => void;
   const oom = new Promise<void>((r) => (resolve = r));
-  const poll = () => {
+  let fired = false;
+  const poll = (): boolean => {
+    if (fired) return true;
     let seen = false;
     try {
       const now = oomKills(cg, id);
       seen = (now.kills !== undefined && now.kills > baseline) || now.underOom;
     } catch {
-      return; // cgroup gone: the container is being destroyed; cancel() will follow
+      return false; // cgroup gone: the container is being destroyed; cancel() will follow
     }
     if (seen) {
+      fired = true;
       clock.clearInterval(timer);
       timer = undefined;
       resolve();
     }
+    return seen;
   };
   timer = clock.setInterval(poll, pollMs);
   return {
     oom,
+    check: poll,
     cancel() {
       clock.clearInterval(timer);
       timer = undefined;

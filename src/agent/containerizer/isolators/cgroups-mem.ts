@@ -55,6 +55,11 @@ export class CgroupsMemIsolator extends CgroupsIsolator {
     return memoryStats(this.cg, id);
   }
 
+  async limitationNow(id: string): Promise<Limitation | undefined> {
+    const w = this.watches.get(id);
+    return w && w.watch.check() ? this.oomLimitation(id) : undefined;
+  }
+
   override async cleanup(id: string): Promise<void> {
     this.watches.get(id)?.watch.cancel();
     this.watches.delete(id);

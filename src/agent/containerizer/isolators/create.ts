@@ -45,6 +45,11 @@ export const REQUIRED_CONTROLLERS: Record<string, string[]> = {
 
 export interface IsolationOptions {
   clock: Clock;
+  /**
+   * Clock for waiting on the kernel (cgroup destruction, OOM polling); default `clock`. The
+   * agent passes a real one, so a test's ManualClock never stalls a kill.
+   */
+  kernelClock?: Clock;
   /** Shared cgroups handle; else one is made from cgroupsHierarchy/cgroupsRoot. */
   cgroups?: Cgroups;
   /** --cgroups_hierarchy / --cgroups_root */
@@ -112,7 +117,7 @@ export function createIsolators(flag: string | undefined, opts: IsolationOptions
   const needsCgroups = () => opts.cgroups ?? (opts.cgroups = new Cgroups({ hierarchy: opts.cgroupsHierarchy, root: opts.cgroupsRoot }));
   const names = parseIsolation(flag, /cgroups\//.test(flag ?? '') ? needsCgroups() : undefined);
   const fail = (name: string, why: string) => new Error(`Failed to create isolator '${name}': ${why}`);
-  const base = () => ({ cgroups: needsCgroups(), clock: opts.clock, destroyTimeoutMs: opts.destroyTimeoutMs });
+  const base = () => ({ cgroups: needsCgroups(), clock: opts.kernelClock ?? opts.clock, destroyTimeoutMs: opts.destroyTimeoutMs });
 
   for (const name of names) {
     for (const c of REQUIRED_CONTROLLERS[name] ?? []) {
@@ -181,6 +186,6 @@ export function createIsolation(flag: string | undefined, opts: IsolationOptions
   if (launcherName !== 'posix' && launcherName !== 'linux') throw new Error(`Unknown or unsupported launcher: '${launcherName}'`);
   const cgroups = opts.cgroups ?? (launcherName === 'linux' ? new Cgroups({ hierarchy: opts.cgroupsHierarchy, root: opts.cgroupsRoot }) : undefined);
   const launcher =
-    launcherName === 'linux' ? new LinuxLauncher({ cgroups: cgroups!, clock: opts.clock, destroyTimeoutMs: opts.destroyTimeoutMs }) : undefined;
+    launcherName === 'linux' ? new LinuxLauncher({ cgroups: cgroups!, clock: opts.kernelClock ?? opts.clock, destroyTimeoutMs: opts.destroyTimeoutMs }) : undefined;
   return new Isolation(isolators, opts.clock, launcher);
 }

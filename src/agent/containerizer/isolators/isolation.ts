@@ -69,6 +69,15 @@ export class Isolation {
     return Promise.race(this.isolators.map((i) => i.watch(containerId)));
   }
 
+  /** A limitation that already happened, checked now (see Isolator.limitationNow). */
+  async limitationNow(containerId: string): Promise<Limitation | undefined> {
+    for (const iso of this.isolators) {
+      const l = await iso.limitationNow?.(containerId).catch(() => undefined);
+      if (l) return l;
+    }
+    return undefined;
+  }
+
   async update(containerId: string, resources: Msg[]): Promise<void> {
     for (const iso of this.isolators) await iso.update(containerId, resources);
   }

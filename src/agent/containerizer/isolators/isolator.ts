@@ -44,6 +44,11 @@ export interface Isolator {
   update(containerId: string, resources: Msg[]): Promise<void>;
   usage(containerId: string): Promise<Msg>;
   cleanup(containerId: string): Promise<void>;
+  /**
+   * Looks for a limitation right now (the container just exited: was it the OOM killer?), so
+   * the answer does not depend on when the next poll of watch() would have run.
+   */
+  limitationNow?(containerId: string): Promise<Limitation | undefined>;
 }
 
 /** A promise that never settles: what watch() returns when there is nothing to watch. */
