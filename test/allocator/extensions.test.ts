@@ -150,3 +150,17 @@ test('maintenance: frameworks holding resources on an agent get one inverse offe
   assert.equal(inverse.length, before, 'maintenance cancelled');
   a.close();
 });
+
+test('addResourceProvider adds a provider\'s resources (minus what is in use) to the agent', async () => {
+  const h = new Harness();
+  h.agent('a1', 'cpus:1;mem:128');
+  h.framework('f', '*');
+  const [o] = await h.round();
+  h.decline(o);
+  const disk = (v: number) => r(JSON.stringify([{ name: 'disk', type: 'SCALAR', scalar: { value: v }, provider_id: { value: 'p1' }, disk: { source: { type: 'RAW' } } }]));
+  alloc(h).addResourceProvider('a1', disk(100), new Map([['f', disk(40).allocate('*')]]));
+  const [again] = await h.round();
+  assert.equal(again.resources.scalar('disk'), 60);
+  assert.equal(again.resources.scalar('cpus'), 1);
+  h.close();
+});

@@ -82,6 +82,8 @@ export interface Allocator {
 
   /** An offer operation converted held resources `from` into `to` on the agent (total changes too). */
   updateAllocation?(frameworkId: string, agentId: string, from: Resources, to: Resources): boolean;
+  /** A resource provider on the agent adds `total`; `used` is what frameworks already hold of it. */
+  addResourceProvider?(agentId: string, total: Resources, used: Map<string, Resources>): void;
   /** An operator operation converted available resources `from` into `to` on the agent. */
   updateAvailable?(agentId: string, from: Resources, to: Resources): boolean;
   /** After master failover: restore quotas; pause allocation until enough agents re-registered. */

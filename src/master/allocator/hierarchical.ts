@@ -991,6 +991,15 @@ export class HierarchicalAllocator implements Allocator {
     return true;
   }
 
+  /** A resource provider on an agent adds its resources (and what frameworks already use of them). */
+  addResourceProvider(agentId: string, total: Resources, used: Map<string, Resources>): void {
+    const agent = this.agents.get(agentId);
+    if (!agent) return;
+    this.setTotal(agent, add(agent.total, this.toBag(total)));
+    for (const [fwId, res] of used ?? []) this.trackUsed(agent, this.framework(fwId), res);
+    void this.trigger();
+  }
+
   /** An operator operation converted available resources on an agent (`from` must be available). */
   updateAvailable(agentId: string, from: Resources, to: Resources): boolean {
     const agent = this.agents.get(agentId);
