@@ -14,6 +14,15 @@
 // reports a failed executor container: TASK_FAILED, SOURCE_AGENT,
 // REASON_CONTAINER_LAUNCH_FAILED, "Failed to launch container: <error>".
 //
+// Container limitations (an isolator's limit destroyed the container) end the task the way
+// Mesos's agent reports them: TASK_FAILED, SOURCE_AGENT, the limitation's reason
+// (REASON_CONTAINER_LIMITATION_MEMORY / _DISK) and message.
+// Checks (AGT-06): TaskInfo.check results go out as TASK_RUNNING with check_status and
+// REASON_TASK_CHECK_STATUS_UPDATED (every later update carries the latest check_status);
+// TaskInfo.health_check results as TASK_RUNNING with `healthy` and
+// REASON_TASK_HEALTH_CHECK_STATUS_UPDATED; a task that fails `consecutive_failures` health
+// checks is killed with its kill policy and its TASK_KILLED carries healthy=false.
+//
 // Changes against the sketch in the issue: unacknowledged() and resend() were added for
 // re-sending; onTerminated() is called after the container has been destroyed (cleaned up);
 // `user` for the task is CommandInfo.user, else FrameworkInfo.user (switched only when the agent
@@ -23,6 +32,7 @@ import { uuidBytes } from '../common/ids.js';
 import { logger } from '../common/log.js';
 import type { Msg } from '../protocol/codec.js';
 import { describeStatus, type Containerizer, type Termination } from '../agent/containerizer/index.js';
+import { Checker, HealthChecker, initialCheckStatus } from './checks/index.js';
 import { taskEnvironment } from './environment.js';
 
 const log = logger('command-executor');
@@ -70,6 +80,12 @@ export class CommandExecutor {
   private killTimer?: TimerHandle;
   private completionTimer?: TimerHandle;
   private readonly pending = new Map<string, Msg>();
+  private checker?: Checker;
+  private healthChecker?: HealthChecker;
+  /** Latest CheckStatusInfo (tasks with a check only). */
+  private checkStatus?: Msg;
+  /** The task was killed because its health checks failed. */
+  private killedUnhealthy = false;
 
   constructor(private readonly opts: CommandExecutorOptions) {}
 
@@ -104,6 +120,8 @@ export class CommandExecutor {
         sandbox: this.opts.sandbox,
         command,
         env: taskEnvironment(task, this.opts.env, this.opts.sandbox),
+        // The container's limits: the task's resources plus the executor's own.
+        resources: [...((task.resources as Msg[] | undefined) ?? []), ...((this.opts.executorInfo.resources as Msg[] | undefined) ?? [])],
         ...(user ? { user } : {}),
       })
       .then(
@@ -153,12 +171,57 @@ export class CommandExecutor {
       (t) => this.reaped(t),
       (e: Error) => this.finish('TASK_FAILED', `Failed to get exit status for Command: ${e.message}`),
     );
+    const { task } = this.opts;
+    if (task.check) this.checkStatus = initialCheckStatus(task.check);
     this.update('TASK_RUNNING', { executorPid: pid });
     if (this.pendingKillGrace !== undefined) {
       const grace = this.pendingKillGrace;
       this.pendingKillGrace = undefined;
       this.killWithGrace(grace);
+      return;
     }
+    this.startChecks();
+  }
+
+  private startChecks(): void {
+    const { task, clock, sandbox } = this.opts;
+    const env = taskEnvironment(task, this.opts.env, sandbox);
+    if (task.check) {
+      this.checker = new Checker(task.check, {
+        clock,
+        env,
+        cwd: sandbox,
+        onCheckStatus: (status) => {
+          if (this.phase !== 'running' || this.killed) return;
+          this.checkStatus = status;
+          this.update('TASK_RUNNING', { reason: 'REASON_TASK_CHECK_STATUS_UPDATED' });
+        },
+      });
+      this.checker.start();
+    }
+    if (task.health_check) {
+      this.healthChecker = new HealthChecker(task.health_check, {
+        clock,
+        env,
+        cwd: sandbox,
+        onHealthChanged: (change) => {
+          if (this.phase !== 'running' || this.killed) return;
+          this.update('TASK_RUNNING', { reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', healthy: change.healthy });
+        },
+        onUnhealthyKill: () => {
+          if (this.phase !== 'running' || this.killed) return;
+          log.info(`Killing task ${this.taskIdValue()}: it failed ${task.health_check.consecutive_failures ?? 3} health checks in a row`);
+          this.killedUnhealthy = true;
+          this.kill();
+        },
+      });
+      this.healthChecker.start();
+    }
+  }
+
+  private stopChecks(): void {
+    this.checker?.stop();
+    this.healthChecker?.stop();
   }
 
   private launchFailed(e: Error): void {
@@ -200,6 +263,7 @@ export class CommandExecutor {
       return;
     }
     this.killed = true;
+    this.stopChecks();
     this.opts.clock.clearTimeout(this.completionTimer);
     this.completionTimer = undefined;
     if (!this.killedByMaxCompletion && hasCapability(this.opts.frameworkInfo, 'TASK_KILLING_STATE')) {
@@ -241,6 +305,11 @@ export class CommandExecutor {
   }
 
   private reaped(t: Termination): void {
+    if (t.limitation) {
+      // The agent's view (Mesos sends this from the agent, not the executor).
+      this.finish('TASK_FAILED', t.limitation.message, t.limitation.reason, 'SOURCE_AGENT');
+      return;
+    }
     let state: string;
     let reason: string | undefined;
     if (this.killedByMaxCompletion) {
@@ -256,15 +325,21 @@ export class CommandExecutor {
     this.finish(state, `Command ${describeStatus(t.status)}`, reason);
   }
 
-  private finish(state: string, message: string, reason?: string): void {
+  private finish(state: string, message: string, reason?: string, source?: string): void {
     if (this.phase === 'terminated') return;
     this.phase = 'terminated';
     this.clearTimers();
-    this.update(state, { message, ...(reason ? { reason } : {}) });
+    this.update(state, {
+      message,
+      ...(reason ? { reason } : {}),
+      ...(source ? { source } : {}),
+      ...(this.killedUnhealthy ? { healthy: false } : {}),
+    });
     this.opts.containerizer.destroy(this.opts.containerId).finally(() => this.opts.onTerminated());
   }
 
   private clearTimers(): void {
+    this.stopChecks();
     this.opts.clock.clearTimeout(this.killTimer);
     this.opts.clock.clearTimeout(this.completionTimer);
     this.killTimer = undefined;
@@ -277,7 +352,7 @@ export class CommandExecutor {
 
   private update(
     state: string,
-    extra: { message?: string; reason?: string; source?: string; executorPid?: number } = {},
+    extra: { message?: string; reason?: string; source?: string; executorPid?: number; healthy?: boolean } = {},
   ): void {
     const uuid = uuidBytes();
     const status: Msg = {
@@ -291,6 +366,9 @@ export class CommandExecutor {
     };
     if (extra.message !== undefined) status.message = extra.message;
     if (extra.reason !== undefined) status.reason = extra.reason;
+    if (extra.healthy !== undefined) status.healthy = extra.healthy;
+    // With a check, every update carries the latest check_status (empty before the first result).
+    if (this.checkStatus) status.check_status = this.checkStatus;
     status.container_status = { container_id: { value: this.opts.containerId } };
     if (extra.executorPid !== undefined) status.container_status.executor_pid = extra.executorPid;
     this.pending.set(uuid.toString('hex'), status);
