@@ -309,6 +309,12 @@ export class Libprocess {
     return this.pool.isConnected(formatAddress(u.ip, u.port));
   }
 
+  /** Closes the outgoing connection to the peer's address as if it broke: links to it get exited. For tests. */
+  disconnect(peer: UPID | string): void {
+    const u = this.resolve(peer);
+    this.pool.disconnect(formatAddress(u.ip, u.port));
+  }
+
   /** Destroys every outgoing socket and stops all actors; nothing is reported as exited. */
   close(): void {
     if (this.closed) return;

@@ -193,11 +193,17 @@ test('exited fires when the peer server closes, and sends reconnect afterwards',
     );
     assert.equal(exited.items.length, 1);
 
+    // Breaking the connection from the sender's side reports it the same way.
+    master.link(agent.upid);
+    a.lp.disconnect(agent.pid);
+    await exited.waitFor(2);
+    assert.ok(!a.lp.isConnected(agent.upid));
+
     // A new link on the new connection fires again when the daemon goes away for good.
     master.link(agent.pid);
     await b.close();
-    await exited.waitFor(2);
-    assert.equal(formatUpid(exited.items[1]!.from), agent.pid);
+    await exited.waitFor(3);
+    assert.equal(formatUpid(exited.items[2]!.from), agent.pid);
   } finally {
     await a.close();
     await b.close();
