@@ -510,6 +510,7 @@ export class Agent {
         clock: this.clock,
         sendUpdate: (status) => this.executorStatus(fw, executor, status),
         onTerminated: () => this.executorTerminated(fw, executor),
+        switchUser: this.config.switchUser,
       });
       executor.channel = commandChannel(ce);
       try {
@@ -528,7 +529,7 @@ export class Agent {
     if (group) executor.pendingGroups.push(tasks.map((t) => idValue(t.task_id)));
     executor.registrationTimer = this.clock.setTimeout(() => this.registrationTimedOut(fw, executor), this.config.executorRegistrationTimeoutMs);
     this.containerizer
-      .launch({ containerId, sandbox: directory, command: executorInfo.command ?? {}, env, user })
+      .launch({ containerId, sandbox: directory, command: executorInfo.command ?? {}, env, user, resources: [...((executorInfo.resources as Msg[] | undefined) ?? []), ...tasks.flatMap((t) => (t.resources as Msg[] | undefined) ?? [])] })
       .then(
         () => {
           if (this.status === 'TERMINATING') {

@@ -1,6 +1,7 @@
 // Every `mesos-agent` flag (spec 12.2), with Mesos's defaults as /flags prints them. Flags we
 // accept only for drop-in command lines are listed too; their values are reported, not used.
 import type { FlagSpec } from '../common/flags.js';
+import { defaultLauncher } from './containerizer/default-launcher.js';
 
 const s = (name: string, help: string, def?: string): FlagSpec => ({ name, kind: 'string', help, default: def });
 const b = (name: string, help: string, def: boolean): FlagSpec => ({ name, kind: 'bool', help, default: String(def) });
@@ -24,7 +25,7 @@ export const AGENT_FLAGS: FlagSpec[] = [
   s('attributes', 'Attributes of this agent, e.g. rack:2;u:1'),
   s('default_role', 'Role for resources given without a role', '*'),
   s('isolation', 'Isolation mechanisms', 'posix/cpu,posix/mem'),
-  s('launcher', 'Launcher: linux or posix', 'posix'),
+  s('launcher', 'Launcher: linux or posix (default: linux when root with a freezer cgroup)', defaultLauncher()),
   s('launcher_dir', 'Directory of the helper binaries', '/usr/local/libexec/mesos'),
   s('containerizers', 'Comma-separated containerizers, in order', 'mesos'),
   d('executor_registration_timeout', 'How long an executor may take to subscribe before it is destroyed', '1mins'),
@@ -76,6 +77,7 @@ export const AGENT_FLAGS: FlagSpec[] = [
   s('cgroups_net_cls_primary_handle', 'net_cls primary handle'),
   s('cgroups_net_cls_secondary_handles', 'net_cls secondary handles'),
   d('cgroups_destroy_timeout', 'Timeout of cgroup destruction', '1mins'),
+  i('cgroups_pids_max', 'Meseta only: pids.max of every container under cgroups/pids (Mesos only counts pids)'),
   b('enforce_container_disk_quota', 'Kill containers over their disk quota', false),
   d('container_disk_watch_interval', 'Interval of container disk checks', '15secs'),
   b('enforce_container_ports', 'Kill containers listening on unallocated ports', false),

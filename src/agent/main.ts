@@ -9,11 +9,11 @@ import { SystemClock } from '../common/clock.js';
 import { Flags, FlagsError, parseFlags, type FlagSpec } from '../common/flags.js';
 import { HttpServer } from '../common/http/server.js';
 import { logger, setLogLevel } from '../common/log.js';
-import { detectAgentResources, parseAttributes } from '../resources/index.js';
+import { detectAgentResources, parseAttributes, Resources } from '../resources/index.js';
 import { Libprocess } from '../transport/libprocess.js';
 import { CommandExecutor } from '../executor/command-executor.js';
 import { Agent, type AgentConfig } from './agent.js';
-import { createContainerizer } from './containerizer/index.js';
+import { containerizerFromFlags } from './containerizer/from-flags.js';
 import { Files } from './files/index.js';
 import { AGENT_FLAGS as FLAGS } from './flags.js';
 import { installEndpoints } from './http/endpoints.js';
@@ -99,7 +99,16 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   const masterPid = await resolveMasterPid(flags.str('master')!);
   mkdirSync(workDir, { recursive: true });
 
-  const resources = detectAgentResources({ resources: flags.str('resources'), workDir, defaultRole: flags.str('default_role') });
+  let resources = detectAgentResources({ resources: flags.str('resources'), workDir, defaultRole: flags.str('default_role') });
+  // Before anything listens: a bad --isolation/--launcher (or a missing cgroup controller) stops the agent here.
+  const { containerizer, discoveredGpus } = await containerizerFromFlags(flags, {
+    clock,
+    workDir,
+    ...(resources.names().includes('gpus') ? { resourcesGpus: resources.scalar('gpus') } : {}),
+  }).catch((e: Error) => {
+    throw new Error(`Failed to create a containerizer: ${e.message}`);
+  });
+  if (discoveredGpus > 0) resources = resources.plus(Resources.parse(`gpus:${discoveredGpus}`, flags.str('default_role')));
   const attributes = flags.has('attributes') ? parseAttributes(flags.str('attributes')!) : [];
   const masterIp = masterPid.slice(masterPid.indexOf('@') + 1).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
 
@@ -134,12 +143,6 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     }
   }
 
-  const containerizer = createContainerizer({
-    clock,
-    workDir,
-    launcher: flags.str('launcher'),
-    isolation: flags.str('isolation'),
-  });
   const files = new Files();
   files.install(server);
   // Mesos serves the agent's log file as /slave/log.

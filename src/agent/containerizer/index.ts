@@ -32,7 +32,6 @@
 import { SystemClock, type Clock } from '../../common/clock.js';
 import type { Msg } from '../../protocol/codec.js';
 import { Fetcher } from '../fetcher/fetcher.js';
-import { Cgroups } from './cgroups/cgroups.js';
 import { createIsolation, type IsolationOptions } from './isolators/create.js';
 import { PosixContainerizer } from './posix.js';
 import type { Termination } from './wait-status.js';
@@ -42,6 +41,7 @@ export type { Limitation } from './isolators/isolator.js';
 export { describeStatus, signalName, signalNumber } from './wait-status.js';
 export { PosixContainerizer, DEFAULT_PATH, launchEnvironment } from './posix.js';
 export { SUPERVISOR_NAME } from './supervisor.js';
+export { defaultLauncher } from './default-launcher.js';
 
 export interface LaunchSpec {
   containerId: string;
@@ -95,14 +95,4 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
   const isolation = createIsolation(opts.isolation, { kernelClock: new SystemClock(), ...opts.isolationOptions, clock: opts.clock, launcher });
   const fetcher = opts.fetcher ? new Fetcher({ clock: opts.clock, ...opts.fetcher }) : undefined;
   return new PosixContainerizer({ clock: opts.clock, workDir: opts.workDir, runtimeDir: opts.runtimeDir, isolation, ...(fetcher ? { fetcher } : {}) });
-}
-
-/** Mesos's --launcher default: `linux` when running as root on Linux with a freezer, else `posix`. */
-export function defaultLauncher(): 'linux' | 'posix' {
-  if (process.platform !== 'linux' || typeof process.getuid !== 'function' || process.getuid() !== 0) return 'posix';
-  try {
-    return new Cgroups().isMounted('freezer') ? 'linux' : 'posix';
-  } catch {
-    return 'posix';
-  }
 }

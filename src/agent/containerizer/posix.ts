@@ -302,18 +302,22 @@ export class PosixContainerizer implements Containerizer {
     let t: Termination;
     if (signal) t = signaledBy(signalNumber(signal) ?? 9);
     else t = code === null ? exitedWith(255) : fromShellStatus(code);
-    // An OOM kill ends the task before the watch's next poll: ask the isolators now.
-    const limitation = c.limitation ? Promise.resolve(c.limitation) : this.isolation.limitationNow(c.id);
-    void limitation.then((l) => {
-      c.limitation ??= l;
-      c.termination = c.limitation ? { ...t, limitation: c.limitation } : t;
-      c.finish(c.termination);
-    });
+    void this.cleanUp(c, t);
+  }
+
+  /**
+   * Once the supervisor is gone: was it a limitation (an OOM kill ends the task before the
+   * watch's next poll, so ask the isolators now), then kill what is left (freezer) and remove
+   * the cgroups. wait() resolves after that, as Mesos's does, whoever calls destroy().
+   */
+  private async cleanUp(c: Container, t: Termination): Promise<void> {
+    c.limitation ??= await this.isolation.limitationNow(c.id);
+    c.termination = c.limitation ? { ...t, limitation: c.limitation } : t;
+    await this.isolation.destroy(c.id).catch((e: Error) => log.warn(`Failed to destroy the isolation of container ${c.id}: ${e.message}`));
+    c.finish(c.termination);
   }
 
   private async forget(c: Container): Promise<void> {
-    // Kill-all (freezer) and cgroup removal before the container is gone from our books.
-    await this.isolation.destroy(c.id).catch((e: Error) => log.warn(`Failed to destroy the isolation of container ${c.id}: ${e.message}`));
     if (this.live.get(c.id) === c) this.live.delete(c.id);
     this.remembered.set(c.id, c.termination!);
     if (this.remembered.size > REMEMBERED_TERMINATIONS) {

@@ -10,7 +10,6 @@ import type { ContainerizerSeam } from '../seams.js';
 import { isTerminalState, type Msg } from '../types.js';
 import type { Executor } from '../state.js';
 import { allocatedResources, BUILD_INFO, executorAllocated, stateJson } from './state-json.js';
-import { usageByProcessGroup } from './usage.js';
 
 const READ_METHODS = ['GET', 'HEAD'];
 
@@ -27,9 +26,12 @@ export function installEndpoints(server: HttpServer, agent: Agent, flags: Record
   server.route('/health', (_req, res) => ok(res), READ_METHODS);
   server.route('/version', json(() => ({ version: AGENT_VERSION, ...BUILD_INFO })), READ_METHODS);
   server.route('/metrics/snapshot', json(() => agentMetrics(agent)), READ_METHODS);
-  server.route('/monitor/statistics', json(() => monitorStatistics(agent, containerizer)), READ_METHODS);
-  server.route('/monitor/statistics.json', json(() => monitorStatistics(agent, containerizer)), READ_METHODS);
-  server.route('/containers', (req, res) => sendJson(res, 200, containersJson(agent, containerizer, req.query), req), READ_METHODS);
+  // Statistics come from the containerizer's isolators (cgroups or /proc), read per request.
+  const later = (value: (req: HttpRequest) => Promise<unknown>) => (req: HttpRequest, res: ServerResponse) =>
+    void value(req).then((v) => sendJson(res, 200, v, req), (e: Error) => sendJson(res, 500, { error: e.message }, req));
+  server.route('/monitor/statistics', later(() => monitorStatistics(agent, containerizer)), READ_METHODS);
+  server.route('/monitor/statistics.json', later(() => monitorStatistics(agent, containerizer)), READ_METHODS);
+  server.route('/containers', later((req) => containersJson(agent, containerizer, req.query)), READ_METHODS);
 }
 
 const TASK_GAUGES = ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING'];
@@ -111,8 +113,7 @@ interface ContainerView {
   statistics: Msg;
 }
 
-function containerViews(agent: Agent, containerizer: ContainerizerSeam): ContainerView[] {
-  const usage = usageByProcessGroup();
+async function containerViews(agent: Agent, containerizer: ContainerizerSeam): Promise<ContainerView[]> {
   const out: ContainerView[] = [];
   const now = agent.clock.now() / 1000;
   for (const fw of agent.frameworks) {
@@ -124,25 +125,24 @@ function containerViews(agent: Agent, containerizer: ContainerizerSeam): Contain
         cpus_limit: limits.scalar('cpus'),
         mem_limit_bytes: Math.round(limits.scalar('mem') * 1024 * 1024),
       };
-      const pid = containerizer.pid(ex.containerId);
-      const u = pid !== undefined ? usage.get(pid) : undefined;
-      if (u) {
-        statistics.cpus_user_time_secs = Number(u.userSecs.toFixed(2));
-        statistics.cpus_system_time_secs = Number(u.systemSecs.toFixed(2));
-        statistics.mem_rss_bytes = u.rssBytes;
-        statistics.mem_total_bytes = u.rssBytes;
-        statistics.processes = u.processes;
-        statistics.threads = u.threads;
-      }
       out.push({ frameworkId: fw.id, executor: ex, statistics });
     }
   }
+  // AGT-08: the isolators' ResourceStatistics (a container that just ended has none).
+  await Promise.all(
+    out.map(async (v) => {
+      const usage = await containerizer.usage(v.executor.containerId).catch(() => undefined);
+      if (!usage) return;
+      const { timestamp: _timestamp, ...fields } = usage;
+      Object.assign(v.statistics, fields);
+    }),
+  );
   return out;
 }
 
 /** LEG-A03: one entry per live executor. */
-export function monitorStatistics(agent: Agent, containerizer: ContainerizerSeam): Msg[] {
-  return containerViews(agent, containerizer).map((v) => ({
+export async function monitorStatistics(agent: Agent, containerizer: ContainerizerSeam): Promise<Msg[]> {
+  return (await containerViews(agent, containerizer)).map((v) => ({
     executor_id: v.executor.id,
     executor_name: v.executor.info.name ?? '',
     framework_id: v.frameworkId,
@@ -152,11 +152,11 @@ export function monitorStatistics(agent: Agent, containerizer: ContainerizerSeam
 }
 
 /** LEG-A04: like /monitor/statistics, plus container ids and status, filtered by the query. */
-export function containersJson(agent: Agent, containerizer: ContainerizerSeam, query: URLSearchParams): Msg[] {
+export async function containersJson(agent: Agent, containerizer: ContainerizerSeam, query: URLSearchParams): Promise<Msg[]> {
   const byContainer = query.get('container_id');
   const byFramework = query.get('framework_id');
   const byExecutor = query.get('executor_id');
-  return containerViews(agent, containerizer)
+  return (await containerViews(agent, containerizer))
     .filter((v) => (!byContainer || v.executor.containerId === byContainer) && (!byFramework || v.frameworkId === byFramework) && (!byExecutor || v.executor.id === byExecutor))
     .map((v) => {
       const status: Msg = { container_id: { value: v.executor.containerId } };

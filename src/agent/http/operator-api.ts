@@ -115,7 +115,7 @@ export class AgentOperatorApi {
         return { type: 'GET_AGENT', get_agent: getAgent };
       }
       case 'GET_CONTAINERS': {
-        const containers = containersJson(agent, this.deps.containerizer, new URLSearchParams()).map((c) => ({
+        const containers = (await containersJson(agent, this.deps.containerizer, new URLSearchParams())).map((c) => ({
           framework_id: { value: c.framework_id },
           executor_id: { value: c.executor_id },
           executor_name: c.executor_name,
