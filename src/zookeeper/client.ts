@@ -67,6 +67,8 @@ interface Pending {
   type: number;
   frame: Buffer;
   path?: string;
+  /** Registers the request's watch as the reply is read, before any later notification is. */
+  watch?: { kind: WatchKind; watcher: Watcher; onNoNode: boolean };
   resolve: (r: JuteReader) => void;
   reject: (e: Error) => void;
 }
@@ -199,21 +201,18 @@ export class WireZkClient implements ZkClient {
 
   async exists(path: string, watcher?: Watcher): Promise<Stat | undefined> {
     try {
-      const r = await this.send(OpCode.exists, this.request(OpCode.exists).string(path).bool(!!watcher), path);
-      if (watcher) this.addWatch('exist', path, watcher);
+      const watch = watcher && { kind: 'exist' as const, watcher, onNoNode: true };
+      const r = await this.send(OpCode.exists, this.request(OpCode.exists).string(path).bool(!!watcher), path, watch);
       return readStat(r);
     } catch (e) {
-      if (e instanceof ZkError && e.code === Codes.NONODE) {
-        if (watcher) this.addWatch('exist', path, watcher);
-        return undefined;
-      }
+      if (e instanceof ZkError && e.code === Codes.NONODE) return undefined;
       throw e;
     }
   }
 
   async getData(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat }> {
-    const r = await this.send(OpCode.getData, this.request(OpCode.getData).string(path).bool(!!watcher), path);
-    if (watcher) this.addWatch('data', path, watcher);
+    const watch = watcher && { kind: 'data' as const, watcher, onNoNode: false };
+    const r = await this.send(OpCode.getData, this.request(OpCode.getData).string(path).bool(!!watcher), path, watch);
     const data = r.buffer() ?? Buffer.alloc(0);
     return { data, stat: readStat(r) };
   }
@@ -224,8 +223,8 @@ export class WireZkClient implements ZkClient {
   }
 
   async getChildren(path: string, watcher?: Watcher): Promise<{ children: string[]; stat: Stat }> {
-    const r = await this.send(OpCode.getChildren2, this.request(OpCode.getChildren2).string(path).bool(!!watcher), path);
-    if (watcher) this.addWatch('child', path, watcher);
+    const watch = watcher && { kind: 'child' as const, watcher, onNoNode: false };
+    const r = await this.send(OpCode.getChildren2, this.request(OpCode.getChildren2).string(path).bool(!!watcher), path, watch);
     const children = r.stringVector();
     return { children, stat: readStat(r) };
   }
@@ -269,14 +268,14 @@ export class WireZkClient implements ZkClient {
     return header(this.nextXid++, type);
   }
 
-  private send(type: number, w: JuteWriter, path?: string): Promise<JuteReader> {
+  private send(type: number, w: JuteWriter, path?: string, watch?: Pending['watch']): Promise<JuteReader> {
     if (this.terminal()) return Promise.reject(new ZkError(this._state === 'expired' ? Codes.SESSIONEXPIRED : Codes.CLOSED, path));
     const frame = w.frame();
     // The server drops a connection that sends a packet over jute.maxbuffer; refuse it here instead.
     if (frame.length - 4 > MAX_PACKET_BYTES) return Promise.reject(new ZkError(Codes.MARSHALLINGERROR, path));
     const xid = frame.readInt32BE(4);
     return new Promise((resolve, reject) => {
-      const p: Pending = { xid, type, frame, path, resolve, reject };
+      const p: Pending = { xid, type, frame, path, watch, resolve, reject };
       if (this._state === 'connected' && this.socket) this.transmit(p);
       else this.queue.push(p);
     });
@@ -472,6 +471,9 @@ export class WireZkClient implements ZkClient {
       if (p) this.pending.unshift(p);
       this.dropConnection(socket, `reply xid ${xid} out of order`);
       return;
+    }
+    if (p.watch && p.path !== undefined && (err === 0 || (err === Codes.NONODE && p.watch.onNoNode))) {
+      this.addWatch(p.watch.kind, p.path, p.watch.watcher);
     }
     if (err !== 0 && !(p.type === OpCode.multi && r.remaining > 0)) p.reject(new ZkError(err, p.path));
     else p.resolve(r);

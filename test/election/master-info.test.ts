@@ -11,6 +11,7 @@ import {
   createDetector,
   createMasterInfo,
   decodeMasterInfo,
+  haConfigFromFlags,
   ipToNetworkOrder,
   leaderOf,
   masterAddress,
@@ -103,5 +104,20 @@ describe('createDetector', () => {
     assert.equal(c.state, 'elected');
     await c.withdraw();
     assert.equal(c.state, 'withdrawn');
+  });
+});
+
+describe('haConfigFromFlags', () => {
+  it('accepts --zk with --quorum, and explains what is missing', () => {
+    assert.equal(haConfigFromFlags({}), undefined);
+    const c = haConfigFromFlags({ zk: 'zk://h1:2181,h2:2181/mesos', quorum: '2', zk_session_timeout: 15_000 });
+    assert.equal(c?.url.path, '/mesos');
+    assert.equal(c?.quorum, 2);
+    assert.equal(c?.sessionTimeoutMs, 15_000);
+    assert.equal(haConfigFromFlags({ zk: 'zk://h1:2181/mesos', quorum: '1' })?.sessionTimeoutMs, 10_000);
+    assert.throws(() => haConfigFromFlags({ zk: 'zk://h1:2181/mesos' }), /Need to specify --quorum/);
+    assert.equal(haConfigFromFlags({ zk: 'zk://h1:2181/mesos', registry: 'in_memory' })?.quorum, undefined);
+    assert.throws(() => haConfigFromFlags({ zk: 'zk://h1:2181/mesos', quorum: 'two' }), /Invalid --quorum/);
+    assert.throws(() => haConfigFromFlags({ zk: 'h1:2181/mesos', quorum: '1' }), /Error parsing ZooKeeper URL/);
   });
 });

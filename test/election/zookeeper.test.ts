@@ -1,7 +1,14 @@
 // Election on a real ZooKeeper, and the znode layout as another Mesos component reads it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ZooKeeperMasterContender, createDetector, createMasterInfo } from '../../src/master/election/index.js';
+import {
+  ZooKeeperMasterContender,
+  createDetector,
+  createMasterElection,
+  createMasterInfo,
+  haConfigFromFlags,
+  type MasterElection,
+} from '../../src/master/election/index.js';
 import { WireZkClient, parseServers, type ZkClient } from '../../src/zookeeper/index.js';
 import { startZooKeeper, zookeeperMissing, type ZkTestCluster } from '../support/zookeeper-server.js';
 import { defineElectionBehaviour } from './behaviour.js';
@@ -71,6 +78,34 @@ describe('election on a real ZooKeeper', { skip: missing }, () => {
       assert.equal(await detector.detect(leader), undefined);
     } finally {
       detector.close();
+    }
+  });
+
+  it('a new leader reads the registry the old leader wrote (createMasterElection)', async () => {
+    const config = haConfigFromFlags({ zk: `zk://${zk.connectString}/ha-test/mesos`, quorum: '1', zk_session_timeout: 4000 })!;
+    const elections: MasterElection[] = [];
+    try {
+      const a = createMasterElection(config, createMasterInfo({ id: 'a', ip: '127.0.0.1', port: 5050 }));
+      const b = createMasterElection(config, createMasterInfo({ id: 'b', ip: '127.0.0.2', port: 5050 }));
+      elections.push(a, b);
+      const aElected = new Promise((r) => a.contender.onEvent(r));
+      await a.contender.contend();
+      assert.deepEqual(await aElected, { type: 'elected' });
+      const bElected = new Promise((r) => b.contender.onEvent(r));
+      await b.contender.contend();
+      assert.equal((await b.detector.detect())?.id, 'a');
+      assert.equal(await a.store.store(Buffer.from('registry v1'), 0), 1);
+      // A standby cannot write: it does not lead.
+      await assert.rejects(b.store.store(Buffer.from('standby'), 1), /Not the leading master/);
+
+      await a.close();
+      assert.deepEqual(await bElected, { type: 'elected' });
+      const doc = await b.store.fetch();
+      assert.equal(doc?.version, 1);
+      assert.equal(doc?.data.toString(), 'registry v1');
+      assert.equal(await b.store.store(Buffer.from('registry v2'), doc!.version), 2);
+    } finally {
+      for (const e of elections) await e.close();
     }
   });
 });

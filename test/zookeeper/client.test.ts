@@ -53,6 +53,22 @@ describe('WireZkClient against a real ZooKeeper', { skip: missing }, () => {
     assert.ok((await c.getData('/big')).data.equals(big));
   });
 
+  it('never misses a watch event that arrives right behind the reply that set the watch', { timeout: 20_000 }, async () => {
+    const c = await client();
+    const other = await client();
+    await c.create('/race');
+    for (let i = 0; i < 40; i++) {
+      let fire!: () => void;
+      const fired = new Promise<void>((resolve) => (fire = resolve));
+      // The reply and the notification often share one TCP read; the watch must already be armed.
+      const listing = c.getChildren('/race', () => fire());
+      await other.create(`/race/n${i}`);
+      // Sessions are not ordered against each other: if the read came second, make one more change.
+      if ((await listing).children.includes(`n${i}`)) await other.create(`/race/m${i}`);
+      await fired;
+    }
+  });
+
   it('refuses a packet over the server limit without losing the connection', async () => {
     const c = await client();
     await assert.rejects(c.create('/too-big', Buffer.alloc(MAX_PACKET_BYTES)), (e: unknown) => isZkError(e, 'MARSHALLINGERROR'));

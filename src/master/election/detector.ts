@@ -211,6 +211,7 @@ export class ZooKeeperMasterDetector implements MasterDetector {
         }
         if (stale()) return;
         const leader = leaderOf(children);
+        log.debug(`Group ${this.path} (refresh ${gen}): ${children.length} children, leader ${leader?.name ?? 'none'}`);
         if (!leader) {
           this.leaderName = undefined;
           this.cell.set(undefined);

@@ -3,3 +3,4 @@ export * from './master-info.js';
 export * from './group.js';
 export * from './contender.js';
 export * from './detector.js';
+export * from './ha.js';
