@@ -69,6 +69,17 @@ describe('WireZkClient against a real ZooKeeper', { skip: missing }, () => {
     }
   });
 
+  it('authenticates with digest credentials; others may read but not change what it creates', async () => {
+    const owner = new WireZkClient({ servers: parseServers(zk.connectString), auth: { scheme: 'digest', credentials: 'meseta:secret' } });
+    clients.push(owner);
+    await owner.connected();
+    await owner.create('/guarded', Buffer.from('mine'));
+    await owner.setData('/guarded', Buffer.from('still mine'));
+    const stranger = await client();
+    assert.equal((await stranger.getData('/guarded')).data.toString(), 'still mine');
+    await assert.rejects(stranger.setData('/guarded', Buffer.from('theirs')), (e: unknown) => isZkError(e, 'NOAUTH'));
+  });
+
   it('refuses a packet over the server limit without losing the connection', async () => {
     const c = await client();
     await assert.rejects(c.create('/too-big', Buffer.alloc(MAX_PACKET_BYTES)), (e: unknown) => isZkError(e, 'MARSHALLINGERROR'));
