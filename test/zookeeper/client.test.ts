@@ -1,5 +1,6 @@
 // The wire client against a real ZooKeeper server.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { MAX_PACKET_BYTES, WireZkClient, isZkError, parseServers, type ZkClient } from '../../src/zookeeper/index.js';
 import { startZooKeeper, zookeeperMissing, type ZkTestCluster } from '../support/zookeeper-server.js';
@@ -137,6 +138,36 @@ describe('WireZkClient without a reachable server', { skip: missing }, () => {
       clearInterval(keepAlive);
       await c.close();
       await zk.stop();
+    }
+  });
+});
+
+describe('WireZkClient against a misbehaving server', () => {
+  it('drops a connection that sends garbage and keeps trying, without throwing', async () => {
+    let connections = 0;
+    const replies = [
+      Buffer.from([0, 0, 0, 2, 1, 2]), // a connect response too short to read
+      Buffer.from([0xff, 0xff, 0xff, 0xff]), // a negative frame length
+    ];
+    const server = net.createServer((sock) => {
+      sock.on('error', () => undefined);
+      sock.once('data', () => sock.write(replies[connections++ % replies.length]!));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const c = new WireZkClient({ servers: [{ host: '127.0.0.1', port }], sessionTimeoutMs: 1000 });
+    const keepAlive = setInterval(() => undefined, 1000);
+    try {
+      while (connections < 4) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(c.state, 'connecting');
+      const pending = c.getData('/x');
+      await c.close();
+      await assert.rejects(pending, (e: unknown) => isZkError(e, 'CLOSED'));
+      assert.equal(c.state, 'closed');
+    } finally {
+      clearInterval(keepAlive);
+      await c.close();
+      await new Promise((r) => server.close(r));
     }
   });
 });
