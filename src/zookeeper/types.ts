@@ -26,7 +26,7 @@ export interface Stat {
   pzxid: number;
 }
 
-export type WatchEventType = 'created' | 'deleted' | 'data_changed' | 'children_changed' | 'session_expired' | 'closed';
+export type WatchEventType = 'created' | 'deleted' | 'data_changed' | 'children_changed' | 'session_expired';
 
 export interface WatchEvent {
   type: WatchEventType;
