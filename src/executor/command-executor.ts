@@ -31,7 +31,7 @@ import type { Clock, TimerHandle } from '../common/clock.js';
 import { uuidBytes } from '../common/ids.js';
 import { logger } from '../common/log.js';
 import type { Msg } from '../protocol/codec.js';
-import { describeStatus, type Containerizer, type Termination } from '../agent/containerizer/index.js';
+import { describeStatus, runAsUserPrefix, type Containerizer, type Termination } from '../agent/containerizer/index.js';
 import { Checker, HealthChecker, initialCheckStatus } from './checks/index.js';
 import { taskEnvironment } from './environment.js';
 
@@ -110,10 +110,7 @@ export class CommandExecutor {
 
     const command: Msg = { ...(task.command ?? {}) };
     delete command.environment; // already merged into the environment, with Mesos's precedence
-    const user =
-      this.opts.switchUser === false
-        ? undefined
-        : ((task.command?.user as string | undefined) ?? (this.opts.frameworkInfo.user as string | undefined));
+    const user = this.taskUser();
     this.opts.containerizer
       .launch({
         containerId: this.opts.containerId,
@@ -183,14 +180,30 @@ export class CommandExecutor {
     this.startChecks();
   }
 
+  /** CommandInfo.user, else FrameworkInfo.user; none with --switch_user=false. */
+  private taskUser(): string | undefined {
+    if (this.opts.switchUser === false) return undefined;
+    const { task, frameworkInfo } = this.opts;
+    return ((task.command?.user as string | undefined) ?? (frameworkInfo.user as string | undefined)) || undefined;
+  }
+
   private startChecks(): void {
     const { task, clock, sandbox } = this.opts;
     const env = taskEnvironment(task, this.opts.env, sandbox);
+    // COMMAND checks run as the task's user, as Mesos's executor (which runs as that user) does.
+    let launchPrefix: string[] = [];
+    try {
+      launchPrefix = runAsUserPrefix(this.taskUser());
+    } catch {
+      // The launch already switched to this user; a lookup failing now leaves checks as they are.
+    }
+    const prefix = launchPrefix.length > 0 ? { launchPrefix } : {};
     if (task.check) {
       this.checker = new Checker(task.check, {
         clock,
         env,
         cwd: sandbox,
+        ...prefix,
         onCheckStatus: (status) => {
           if (this.phase !== 'running' || this.killed) return;
           this.checkStatus = status;
@@ -204,6 +217,7 @@ export class CommandExecutor {
         clock,
         env,
         cwd: sandbox,
+        ...prefix,
         onHealthChanged: (change) => {
           if (this.phase !== 'running' || this.killed) return;
           this.update('TASK_RUNNING', { reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', healthy: change.healthy });

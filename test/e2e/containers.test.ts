@@ -23,9 +23,10 @@ const TERMINAL = new Set(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_L
 let seq = 0;
 
 /** Launches one task on the next offer (unused resources come back at once). */
-async function launch(cluster: Cluster, task: Msg): Promise<string> {
+async function launch(cluster: Cluster, task: Msg, inspect?: (offer: Msg) => void): Promise<string> {
   const offers = await cluster.awaitEvent((e) => e.type === 'OFFERS');
   const offer = offers.offers.offers[0];
+  inspect?.(offer);
   const role = offer.allocation_info?.role ?? '*';
   const id = `${task.name ?? 'task'}-${++seq}`;
   const resources = (task.resources as Msg[]).map((r) => ({ ...r, allocation_info: { role } }));
@@ -301,6 +302,52 @@ describe('e2e containers: fetcher, health checks, statistics, users (default iso
     const end = (await updates(cluster, bad)).pop()!;
     assert.equal(end.state, 'TASK_FAILED');
     assert.equal(end.message, "Failed to launch container: Failed to get user information for 'no-such-user-meseta'");
+  });
+});
+
+const gpuMissing = realCgroupsMissing(['devices', 'freezer']);
+if (gpuMissing) console.log(`# SKIP end-to-end gpu/nvidia test: ${gpuMissing}`);
+
+describe('e2e containers: gpu/nvidia with a fake nvidia-smi (this machine has no GPU)', { skip: gpuMissing && `real cgroups unavailable: ${gpuMissing}` }, () => {
+  const root = testRoot('e2e-gpu');
+  const cg = new Cgroups({ root });
+  const smi = tempDir('meseta-e2e-nvsmi-');
+  let cluster: Cluster;
+  const savedPath = process.env.PATH;
+  before(async () => {
+    // The agent finds nvidia-smi on its PATH, as Mesos does.
+    fs.writeFileSync(path.join(smi, 'nvidia-smi'), "#!/bin/sh\nprintf '0, 0\\n1, 1\\n'\n", { mode: 0o755 });
+    process.env.PATH = `${smi}:${savedPath}`;
+    agentId = undefined;
+    try {
+      cluster = await Cluster.start({
+        clock: new SystemClock(),
+        masterFlags: ['--allocation_interval=50ms'],
+        agentFlags: ['--launcher=linux', '--isolation=cgroups/devices,gpu/nvidia', `--cgroups_root=${root}`],
+        frameworkInfo: { user: 'root', name: 'gpu', roles: ['*'], capabilities: [{ type: 'MULTI_ROLE' }, { type: 'GPU_RESOURCES' }] },
+      });
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+  after(async () => {
+    await cluster?.stop();
+    await cleanupRoot(cg, new RefClock());
+    fs.rmSync(smi, { recursive: true, force: true });
+  });
+
+  it('the agent offers the discovered GPUs; a task gets whole GPUs in NVIDIA_VISIBLE_DEVICES / CUDA_VISIBLE_DEVICES', async () => {
+    let offered: Msg | undefined;
+    const id = await launch(cluster, {
+      name: 'gpu',
+      resources: [scalar('cpus', 0.1), scalar('mem', 32), scalar('gpus', 1)],
+      command: { value: 'echo "$NVIDIA_VISIBLE_DEVICES $CUDA_VISIBLE_DEVICES"; grep "c 195:0 rwm" /sys/fs/cgroup/devices$(grep devices /proc/self/cgroup | cut -d: -f3)/devices.list' },
+    }, (offer) => (offered = offer.resources.find((r: Msg) => r.name === 'gpus')));
+    assert.equal(offered?.scalar.value, 2, 'gpus:2 from nvidia-smi');
+    const list = await updates(cluster, id);
+    assert.equal(list[list.length - 1]!.state, 'TASK_FINISHED', describeUpdates(list));
+    const sandbox = await sandboxOf(cluster, id);
+    assert.equal(fs.readFileSync(path.join(sandbox, 'stdout'), 'utf8'), '0 0\nc 195:0 rwm\n');
   });
 });
 

@@ -10,6 +10,7 @@ import type { Msg } from '../../src/protocol/codec.js';
 import { createContainerizer, type Containerizer } from '../../src/agent/containerizer/index.js';
 import { Cgroups } from '../../src/agent/containerizer/cgroups/index.js';
 import { CommandExecutor } from '../../src/executor/command-executor.js';
+import { lookupUser } from '../../src/agent/containerizer/users.js';
 import { RefClock, cleanupRoot, realCgroupsMissing, testRoot } from '../isolation/helpers.js';
 import { eventually, tempDir } from '../containerizer/helpers.js';
 
@@ -102,6 +103,23 @@ describe('command executor: health checks and checks', () => {
     await r.terminated;
     assert.equal(last(r).state, 'TASK_FAILED');
     assert.deepEqual(last(r).check_status, { type: 'COMMAND', command: { exit_code: 0 } });
+  });
+});
+
+describe('command executor: checks run as the task user', () => {
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  it('a COMMAND check sees the task user (FrameworkInfo.user)', { skip: (!asRoot || !lookupUser('nobody')) && 'needs root and a user nobody' }, async () => {
+    fs.chmodSync(root, 0o755);
+    const containerizer = createContainerizer({ clock, workDir: root });
+    const r = run(
+      containerizer,
+      { command: { value: 'sleep 30' }, check: { type: 'COMMAND', command: { command: { value: 'test "$(id -un)" = nobody' } }, ...fast } },
+      { user: 'nobody' },
+    );
+    const checked = await eventually(() => r.updates.find((u) => u.reason === 'REASON_TASK_CHECK_STATUS_UPDATED'), 'a check result');
+    assert.deepEqual(checked.check_status, { type: 'COMMAND', command: { exit_code: 0 } });
+    await containerizer.destroy(`container-cl${n}-${process.pid}`, 0);
+    await r.terminated;
   });
 });
 

@@ -39,7 +39,7 @@ import type { Termination } from './wait-status.js';
 export type { Termination } from './wait-status.js';
 export type { Limitation } from './isolators/isolator.js';
 export { describeStatus, signalName, signalNumber } from './wait-status.js';
-export { PosixContainerizer, DEFAULT_PATH, launchEnvironment } from './posix.js';
+export { PosixContainerizer, DEFAULT_PATH, launchEnvironment, runAsUserPrefix } from './posix.js';
 export { SUPERVISOR_NAME } from './supervisor.js';
 export { defaultLauncher } from './default-launcher.js';
 

@@ -362,6 +362,15 @@ function credentialsFor(user: string | undefined): { uid?: number; gid?: number 
   return { uid: entry.uid, gid: entry.gid };
 }
 
+/**
+ * argv that runs what follows as `user` (for helpers the agent starts on a task's behalf, such
+ * as COMMAND checks); [] when no switch happens (not root, or the user is root). Throws for an
+ * unknown user.
+ */
+export function runAsUserPrefix(user: string | undefined): string[] {
+  return switchUserPrefix(credentialsFor(user));
+}
+
 /** setpriv (util-linux) after the launch prefix: the task's user from there on. */
 function switchUserPrefix(credentials: { uid?: number; gid?: number }): string[] {
   if (credentials.uid === undefined) return [];
