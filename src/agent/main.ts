@@ -8,6 +8,7 @@ import type { Clock } from '../common/clock.js';
 import { SystemClock } from '../common/clock.js';
 import { Flags, FlagsError, parseFlags, type FlagSpec } from '../common/flags.js';
 import { HttpServer } from '../common/http/server.js';
+import { fromJson } from '../protocol/codec.js';
 import { logger, setLogLevel } from '../common/log.js';
 import { detectAgentResources, parseAttributes, Resources } from '../resources/index.js';
 import { Libprocess } from '../transport/libprocess.js';
@@ -124,80 +125,92 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     flags.parsed.values.set('ip', out);
     flags.parsed.raw.set('ip', out);
   }
+  let domain: Msg | undefined;
+  if (flags.has('domain')) {
+    try {
+      domain = fromJson('mesos.v1.DomainInfo', JSON.parse(flags.str('domain')!));
+    } catch (e) {
+      throw new FlagsError(`Failed to load flag 'domain': ${(e as Error).message}`);
+    }
+  }
+  const baseEnv = executorBaseEnv(flags, env);
   const listenIp = flags.str('ip') ?? env.LIBPROCESS_IP ?? '0.0.0.0';
   const server = new HttpServer({ host: listenIp, port: flags.num('port')!, delegate: 'slave(1)' });
   const ip = advertisedIp(flags, env, masterIp);
   const lp = new Libprocess(server, { ip, port: 0, clock });
   const boundPort = await server.listen();
   const port = flags.num('advertise_port') ?? boundPort;
-  lp.setAddress(ip, port);
-  const actor = lp.spawn('slave(1)');
+  // From here on a failure must not leave the port open.
+  let started: { agent: Agent; actor: ReturnType<Libprocess['spawn']>; stop: () => Promise<void>; stopped: Promise<void> };
+  try {
+    lp.setAddress(ip, port);
+    const actor = lp.spawn('slave(1)');
 
-  const hostname = flags.str('hostname') ?? (flags.bool('hostname_lookup') ? os.hostname() : ip);
-  const info: Msg = { hostname, port, resources: resources.toProto(), attributes };
-  if (flags.has('domain')) {
-    try {
-      info.domain = JSON.parse(flags.str('domain')!);
-    } catch (e) {
-      throw new FlagsError(`Failed to load flag 'domain': ${(e as Error).message}`);
-    }
+    const hostname = flags.str('hostname') ?? (flags.bool('hostname_lookup') ? os.hostname() : ip);
+    const info: Msg = { hostname, port, resources: resources.toProto(), attributes };
+    if (domain) info.domain = domain;
+
+    const files = new Files();
+    files.install(server);
+    // Mesos serves the agent's log file as /slave/log.
+    const logFile = flags.str('external_log_file');
+    if (logFile) files.attach(logFile, '/slave/log');
+
+    const config: AgentConfig = {
+      workDir,
+      launcherDir: flags.str('launcher_dir')!,
+      executorRegistrationTimeoutMs: flags.num('executor_registration_timeout')!,
+      executorShutdownGracePeriodMs: flags.num('executor_shutdown_grace_period')!,
+      executorReregistrationTimeoutMs: flags.num('executor_reregistration_timeout')!,
+      recoveryTimeoutMs: flags.num('recovery_timeout')!,
+      registrationBackoffFactorMs: backoffFactor,
+      httpCommandExecutor: flags.bool('http_command_executor'),
+      switchUser: flags.bool('switch_user'),
+      maxCompletedExecutorsPerFramework: flags.num('max_completed_executors_per_framework')!,
+      executorBaseEnv: baseEnv,
+      gcDelayMs: flags.num('gc_delay')!,
+      gcDiskHeadroom: flags.num('gc_disk_headroom')!,
+      diskWatchIntervalMs: flags.num('disk_watch_interval')!,
+    };
+
+    let stopping: Promise<void> | undefined;
+    let resolveStopped!: () => void;
+    const stopped = new Promise<void>((r) => (resolveStopped = r));
+    const agent = new Agent({
+      clock,
+      actor,
+      masterPid,
+      info,
+      endpoint: `${ip}:${port}`,
+      config,
+      containerizer,
+      createCommandExecutor: (o) => new CommandExecutor(o),
+      files,
+      onShutdown: () => void stop(),
+    });
+    const executorApi = new ExecutorApi(agent);
+    executorApi.install(server);
+    installEndpoints(server, agent, flags.toJSON(), containerizer);
+    new AgentOperatorApi({ agent, flags: flags.toJSON(), containerizer, files }).install(server);
+
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        await agent.stop();
+        executorApi.stop();
+        lp.close();
+        await server.close();
+        log.info('Agent stopped');
+        resolveStopped();
+      })();
+      return stopping;
+    };
+    started = { agent, actor, stop, stopped };
+  } catch (e) {
+    lp.close();
+    await server.close();
+    throw e;
   }
-
-  const files = new Files();
-  files.install(server);
-  // Mesos serves the agent's log file as /slave/log.
-  const logFile = flags.str('external_log_file');
-  if (logFile) files.attach(logFile, '/slave/log');
-
-  const config: AgentConfig = {
-    workDir,
-    launcherDir: flags.str('launcher_dir')!,
-    executorRegistrationTimeoutMs: flags.num('executor_registration_timeout')!,
-    executorShutdownGracePeriodMs: flags.num('executor_shutdown_grace_period')!,
-    executorReregistrationTimeoutMs: flags.num('executor_reregistration_timeout')!,
-    recoveryTimeoutMs: flags.num('recovery_timeout')!,
-    registrationBackoffFactorMs: backoffFactor,
-    httpCommandExecutor: flags.bool('http_command_executor'),
-    switchUser: flags.bool('switch_user'),
-    maxCompletedExecutorsPerFramework: flags.num('max_completed_executors_per_framework')!,
-    executorBaseEnv: executorBaseEnv(flags, env),
-    gcDelayMs: flags.num('gc_delay')!,
-    gcDiskHeadroom: flags.num('gc_disk_headroom')!,
-    diskWatchIntervalMs: flags.num('disk_watch_interval')!,
-  };
-
-  let stopping: Promise<void> | undefined;
-  let resolveStopped!: () => void;
-  const stopped = new Promise<void>((r) => (resolveStopped = r));
-  const agent = new Agent({
-    clock,
-    actor,
-    masterPid,
-    info,
-    endpoint: `${ip}:${port}`,
-    config,
-    containerizer,
-    createCommandExecutor: (o) => new CommandExecutor(o),
-    files,
-    onShutdown: () => void stop(),
-  });
-  const executorApi = new ExecutorApi(agent);
-  executorApi.install(server);
-  installEndpoints(server, agent, flags.toJSON(), containerizer);
-  new AgentOperatorApi({ agent, flags: flags.toJSON(), containerizer, files }).install(server);
-
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      await agent.stop();
-      executorApi.stop();
-      lp.close();
-      await server.close();
-      log.info('Agent stopped');
-      resolveStopped();
-    })();
-    return stopping;
-  };
-
+  const { agent, actor, stop, stopped } = started;
   agent.start();
   log.info(`Agent ${actor.pid} started (work_dir ${workDir}, resources ${resources.toString()})`);
   return {
