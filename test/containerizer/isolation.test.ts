@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../src/common/clock.js';
@@ -65,6 +67,32 @@ describe('containerizer: default isolation (posix/cpu,posix/mem)', () => {
     );
     assert.deepEqual(containerizer.containers(), []);
     fs.rmSync(src, { recursive: true, force: true });
+  });
+
+  it('destroy() while fetching: launch gives up before anything runs', async () => {
+    let release!: () => void;
+    let requested!: () => void;
+    const gotRequest = new Promise<void>((r) => (requested = r));
+    const server = http.createServer((_req, res) => {
+      requested();
+      release = () => res.writeHead(200).end('#!/bin/sh\ntouch ran\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/run.sh`;
+      const s = spec(root, { value: './run.sh', uris: [{ value: url, executable: true }] });
+      const launched = containerizer.launch(s);
+      await gotRequest;
+      assert.deepEqual(containerizer.containers(), [s.containerId], 'a launching container is listed');
+      const destroyed = containerizer.destroy(s.containerId);
+      release();
+      await assert.rejects(launched, /^Error: Container destroyed while fetching$/);
+      await destroyed;
+      assert.deepEqual(containerizer.containers(), []);
+      assert.equal(fs.existsSync(path.join(s.sandbox, 'ran')), false);
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses an unknown isolator or launcher with a clear message', () => {

@@ -267,9 +267,9 @@ export class PosixContainerizer implements Containerizer {
   }
 
   containers(): string[] {
-    const ids: string[] = [...this.launching.keys()];
-    for (const c of this.live.values()) if (!c.exited) ids.push(c.id);
-    return ids;
+    const ids = new Set(this.launching.keys());
+    for (const c of this.live.values()) if (!c.exited) ids.add(c.id);
+    return [...ids];
   }
 
   /** ResourceStatistics of a container, from its isolators (AGT-08). */
