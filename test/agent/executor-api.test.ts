@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../src/agent/main.js';
 import { uuidBytes } from '../../src/common/ids.js';
 import { RecordIOReader } from '../../src/protocol/recordio.js';
-import { encodeProto } from '../../src/protocol/codec.js';
+import { decodeProto, encodeProto } from '../../src/protocol/codec.js';
 import { FakeMaster, frameworkInfo } from './fake-master.js';
 
 const dirs: string[] = [];
@@ -400,6 +400,65 @@ test('RunTaskGroupMessage reaches a subscribed executor as one LAUNCH_GROUP', as
     assert.equal(sub.events.filter((e) => e.type === 'LAUNCH').length, 0);
   } finally {
     sub.close();
+    await agent.stop();
+    await master.stop();
+  }
+});
+
+test('--executor_environment_variables replaces the inherited environment; SUBSCRIBE in protobuf streams protobuf events', async () => {
+  const { master, agent } = await setup(['--executor_environment_variables={"ONLY_THIS":"yes","PATH":"/usr/bin:/bin"}']);
+  try {
+    master.send('RunTaskMessage', { framework: frameworkInfo(), task: customTask('p1', executorInfo('pe', 'env > env.txt; sleep 30')) });
+    const ex = await waitFor('executor', () => agent.agent.framework('fw-1')?.executors.get('pe'));
+    const envFile = join(ex.directory, 'env.txt');
+    await waitFor('env.txt', () => existsSync(envFile) && readFileSync(envFile, 'utf8').includes('MESOS_SLAVE_PID'));
+    const env = readFileSync(envFile, 'utf8');
+    assert.match(env, /^ONLY_THIS=yes$/m);
+    assert.match(env, /^MESOS_EXECUTOR_ID=pe$/m);
+    // The agent's own environment is not passed on.
+    assert.doesNotMatch(env, /^HOME=/m);
+
+    const body = encodeProto('mesos.v1.executor.Call', { type: 'SUBSCRIBE', framework_id: { value: 'fw-1' }, executor_id: { value: 'pe' }, subscribe: {} });
+    const events: any[] = [];
+    const req = http.request(`${agent.url}/api/v1/executor`, { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf', Accept: 'application/x-protobuf' }, agent: false }, (res) => {
+      assert.equal(res.headers['content-type'], 'application/x-protobuf');
+      const reader = new RecordIOReader();
+      res.on('data', (c: Buffer) => {
+        for (const r of reader.push(c)) events.push(decodeProto('mesos.v1.executor.Event', r));
+      });
+      res.on('error', () => undefined);
+    });
+    req.end(body);
+    try {
+      await waitFor('launch', () => events.find((e) => e.type === 'LAUNCH'));
+      assert.equal(events[0].type, 'SUBSCRIBED');
+      assert.equal(events[0].subscribed.agent_info.id.value, 'M1-S0');
+      assert.equal(events.find((e) => e.type === 'LAUNCH').launch.task.task_id.value, 'p1');
+    } finally {
+      req.destroy();
+    }
+  } finally {
+    await agent.stop();
+    await master.stop();
+  }
+});
+
+test('killing a task the agent does not know reports it lost; messages to unknown executors are counted invalid', async () => {
+  const { master, agent } = await setup();
+  try {
+    master.send('RunTaskMessage', { framework: frameworkInfo(), task: customTask('k1', executorInfo('ke', 'sleep 30')) });
+    await waitFor('executor', () => agent.agent.framework('fw-1')?.executors.get('ke'));
+    master.send('KillTaskMessage', { framework_id: { value: 'fw-1' }, task_id: { value: 'nope' } });
+    const u = await master.update('nope', 0);
+    assert.equal(u.update.status.state, 'TASK_LOST');
+    assert.equal(u.update.status.source, 'SOURCE_AGENT');
+    master.send('FrameworkToExecutorMessage', { slave_id: { value: 'M1-S0' }, framework_id: { value: 'fw-1' }, executor_id: { value: 'nobody' }, data: Buffer.from('x') });
+    await waitFor('invalid message counted', () => agent.agent.counters.invalidFrameworkMessages === 1);
+    const metrics = await (await fetch(`${agent.url}/metrics/snapshot`)).json();
+    assert.equal(metrics['slave/invalid_framework_messages'], 1);
+    assert.equal(metrics['slave/executors_registering'], 1);
+    assert.equal(metrics['slave/tasks_staging'], 1);
+  } finally {
     await agent.stop();
     await master.stop();
   }
