@@ -286,6 +286,35 @@ test('draining kills every task with a capped grace, drops new tasks, and ends o
   }
 });
 
+test('with a manual clock: no ping within total_ping_timeout_seconds makes the agent re-register', async () => {
+  const master = await FakeMaster.start();
+  const workDir = mkdtempSync(join(tmpdir(), 'meseta-agent-'));
+  dirs.push(workDir);
+  const clock = new ManualClock(Date.now());
+  const agent = await startAgent([`--master=127.0.0.1:${master.port}`, `--work_dir=${workDir}`, '--port=0', '--ip=127.0.0.1', '--registration_backoff_factor=10ms'], { clock });
+  try {
+    clock.advance(20);
+    await master.waitFor('registered', () => agent.agent.registered);
+    // The fake master says 75 s; a ping at 70 s keeps the agent registered past 75 s.
+    clock.advance(70_000);
+    master.send('PingSlaveMessage', { connected: true });
+    await master.waitFor('pong', () => master.messages('PongSlaveMessage').length === 1);
+    clock.advance(10_000);
+    assert.equal(master.messages('ReregisterSlaveMessage').length, 0);
+    clock.advance(70_000);
+    assert.equal(agent.agent.registered, false);
+    for (let i = 0; i < 20 && master.messages('ReregisterSlaveMessage').length === 0; i++) {
+      clock.advance(100);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const rereg = await master.waitFor('re-registration', () => master.messages('ReregisterSlaveMessage')[0]);
+    assert.equal(rereg.msg.slave.id.value, 'M1-S0');
+    await master.waitFor('registered again', () => agent.agent.registered);
+  } finally {
+    await teardown(master, agent);
+  }
+});
+
 test('kill of a running command task ends in TASK_KILLED', async () => {
   const { master, agent } = await setup();
   try {
