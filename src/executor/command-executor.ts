@@ -190,12 +190,15 @@ export class CommandExecutor {
   private startChecks(): void {
     const { task, clock, sandbox } = this.opts;
     const env = taskEnvironment(task, this.opts.env, sandbox);
-    // COMMAND checks run as the task's user, as Mesos's executor (which runs as that user) does.
-    let launchPrefix: string[] = [];
-    try {
-      launchPrefix = runAsUserPrefix(this.taskUser());
-    } catch {
-      // The launch already switched to this user; a lookup failing now leaves checks as they are.
+    // COMMAND checks run where Mesos's executor runs them: inside the container (its cgroups and
+    // namespaces), as the task's user.
+    let launchPrefix = this.opts.containerizer.helperPrefix(this.opts.containerId);
+    if (launchPrefix.length === 0) {
+      try {
+        launchPrefix = runAsUserPrefix(this.taskUser());
+      } catch {
+        // The launch already switched to this user; a lookup failing now leaves checks as they are.
+      }
     }
     const prefix = launchPrefix.length > 0 ? { launchPrefix } : {};
     if (task.check) {

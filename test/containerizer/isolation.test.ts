@@ -142,6 +142,32 @@ describe('containerizer: real cgroups, linux launcher', { skip: missing && `real
     for (const c of ['freezer', 'cpu', 'memory', 'pids']) assert.equal(cg.exists(c, s.containerId), false, `${c} cgroup removed`);
   });
 
+  it('helperPrefix() runs a helper inside the container\'s cgroups and, with namespaces/pid, its pid namespace', async () => {
+    const withNs = createContainerizer({
+      clock,
+      workDir: root,
+      launcher: 'linux',
+      isolation: 'cgroups/mem,namespaces/pid',
+      isolationOptions: { cgroups: cg, kernelClock: clock },
+    });
+    for (const c of [containerizer, withNs]) {
+      const s = spec(root, { value: 'touch ready; exec sleep 30' });
+      const { pid } = await c.launch(s);
+      await eventually(() => fs.existsSync(path.join(s.sandbox, 'ready')), 'the task to start');
+      const prefix = c.helperPrefix(s.containerId);
+      const out = execFileSync(prefix[0]!, [...prefix.slice(1), '/bin/sh', '-c', 'readlink /proc/self/ns/pid; grep -E ":(freezer|memory):" /proc/self/cgroup'], { encoding: 'utf8' });
+      const [ns, ...cgroups] = out.trim().split('\n');
+      assert.ok(cgroups.every((l) => l.endsWith(`/${cgroupsRoot}/${s.containerId}`)), out);
+      assert.equal(cgroups.length, 2, out);
+      const taskPid = cg.procs('freezer', s.containerId).find((p) => p !== pid)!;
+      const taskNs = fs.readlinkSync(`/proc/${taskPid}/ns/pid`);
+      assert.equal(ns, taskNs, 'the helper shares the task\'s pid namespace');
+      assert.equal(ns !== fs.readlinkSync('/proc/self/ns/pid'), c === withNs, 'only namespaces/pid gives the task its own');
+      await c.destroy(s.containerId);
+      assert.deepEqual(c.helperPrefix(s.containerId), []);
+    }
+  });
+
   it('an OOM kill ends the container with REASON_CONTAINER_LIMITATION_MEMORY', async () => {
     const hog = `exec "${process.execPath}" -e "const a=[];for(;;)a.push(Buffer.alloc(1<<20,1))"`;
     const s = spec(root, { value: hog }, [res('cpus', 1), res('mem', 48)]);

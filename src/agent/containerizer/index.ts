@@ -68,6 +68,8 @@ export interface Containerizer {
   usage(containerId: string): Promise<Msg>;
   /** New resources (limits) for a running container. */
   update(containerId: string, resources: Msg[]): Promise<void>;
+  /** argv that runs a helper (a COMMAND check) inside the container; [] when none is needed. */
+  helperPrefix(containerId: string): string[];
 }
 
 export interface ContainerizerOptions {

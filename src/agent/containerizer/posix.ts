@@ -19,6 +19,7 @@ import type { Containerizer, LaunchSpec } from './index.js';
 import { createIsolation } from './isolators/create.js';
 import type { Limitation } from './isolators/isolator.js';
 import type { Isolation } from './isolators/isolation.js';
+import { joinCgroupsPrefix } from './isolators/launcher.js';
 import { programFor, supervisorArgv } from './supervisor.js';
 import { lookupUser } from './users.js';
 import { exitedWith, fromShellStatus, signaledBy, signalNumber, type Termination } from './wait-status.js';
@@ -42,6 +43,8 @@ interface Container {
   termination?: Termination;
   /** The limitation that made us destroy the container. */
   limitation?: Limitation;
+  /** How helpers (COMMAND checks) get into the container: see helperPrefix(). */
+  enter?: { joinFiles: string[]; pidNamespace: boolean; user: string[] };
   readonly done: Promise<Termination>;
   finish: (t: Termination) => void;
   killTimer?: TimerHandle;
@@ -149,6 +152,7 @@ export class PosixContainerizer implements Containerizer {
           throw new Error(`Failed to fork the supervisor: ${error.message}`);
         }
         spawned = true;
+        container.enter = { joinFiles: prepared.joinFiles, pidNamespace: prepared.pidNamespace, user: switchUserPrefix(credentials) };
         const pid = container.pid;
         await writeAtomically(path.join(runDir, 'pid'), `${pid}\n`).catch((e: Error) =>
           log.warn(`Failed to checkpoint the pid of container ${id}: ${e.message}`),
@@ -272,6 +276,26 @@ export class PosixContainerizer implements Containerizer {
     return [...ids];
   }
 
+  /**
+   * argv that runs a helper command inside a live container, the way Mesos's command executor
+   * runs COMMAND checks from inside it: in its cgroups (so it counts against its limits and
+   * dies with it), in its pid and mount namespaces (namespaces/pid, through nsenter), as its
+   * user. [] when the container is gone or nothing needs entering.
+   */
+  helperPrefix(containerId: string): string[] {
+    const c = this.live.get(containerId);
+    if (!c || c.exited || !c.enter) return [];
+    const out = [...joinCgroupsPrefix(c.enter.joinFiles)];
+    if (c.enter.pidNamespace) {
+      // The spawned pid is unshare; pid 1 of the namespace is its child.
+      const init = childOf(c.pid);
+      const nsenter = ['/usr/bin/nsenter', '/bin/nsenter'].find((p) => fs.existsSync(p));
+      if (init !== undefined && nsenter) out.push(nsenter, `--target=${init}`, '--pid', '--mount', '--');
+    }
+    out.push(...c.enter.user);
+    return out;
+  }
+
   /** ResourceStatistics of a container, from its isolators (AGT-08). */
   usage(containerId: string): Promise<Msg> {
     const c = this.live.get(containerId);
@@ -377,6 +401,16 @@ function switchUserPrefix(credentials: { uid?: number; gid?: number }): string[]
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'].find((p) => fs.existsSync(p));
   if (!setpriv) throw new Error(`Failed to switch user: 'setpriv' (util-linux) was not found`);
   return [setpriv, `--reuid=${credentials.uid}`, `--regid=${credentials.gid}`, '--init-groups', '--'];
+}
+
+/** The first child of `pid` (from /proc/<pid>/task/<pid>/children). */
+function childOf(pid: number): number | undefined {
+  try {
+    const first = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The sandbox and the files the agent created in it belong to the task's user. */

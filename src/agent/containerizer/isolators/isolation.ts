@@ -9,6 +9,10 @@ export interface PreparedLaunch {
   env: Record<string, string>;
   /** Prepended to the containerizer's argv: [] when nothing needs wrapping. */
   launchPrefix: string[];
+  /** The cgroup.procs files the task joined (freezer first): helpers can join them too. */
+  joinFiles: string[];
+  /** The task has its own pid namespace (namespaces/pid). */
+  pidNamespace: boolean;
 }
 
 export class Isolation {
@@ -51,7 +55,12 @@ export class Isolation {
       throw e;
     }
     // Join first, so the prefixes that follow (unshare) already run inside the cgroups.
-    return { env, launchPrefix: [...joinCgroupsPrefix(join), ...prefixes] };
+    return {
+      env,
+      launchPrefix: [...joinCgroupsPrefix(join), ...prefixes],
+      joinFiles: join,
+      pidNamespace: this.isolators.some((i) => i.name === 'namespaces/pid'),
+    };
   }
 
   async isolate(containerId: string, pid: number): Promise<void> {
