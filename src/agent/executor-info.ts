@@ -21,7 +21,8 @@ export function commandExecutorName(task: Msg): string {
   } else if (command.value === undefined) {
     what = '(Command: NO EXECUTABLE)';
   } else {
-    const args = [String(command.value), ...((command.arguments as string[] | undefined) ?? [])].join(', ');
+    // Mesos writes "<value>, <arguments joined by ', '>", so no arguments leave a trailing ", ".
+    const args = `${String(command.value)}, ${((command.arguments as string[] | undefined) ?? []).join(', ')}`;
     what = `(Command: [${abbreviate(args)}])`;
   }
   return `Command Executor (Task: ${taskId}) ${what}`;
@@ -52,7 +53,8 @@ export function commandExecutorInfo(task: Msg, frameworkId: Msg, launcherDir: st
     },
     resources: overheadResources(task),
   };
-  if (task.command?.user !== undefined) info.command.user = task.command.user;
+  // The task's CommandInfo lends its URIs, environment and user to the executor's.
+  for (const k of ['uris', 'environment', 'user']) if (task.command?.[k] !== undefined) info.command[k] = task.command[k];
   if (task.container !== undefined) info.container = task.container;
   if (task.labels !== undefined) info.labels = task.labels;
   return info;
