@@ -59,6 +59,34 @@ export class Inbox<T> {
   }
 }
 
+/** Number of complete HTTP responses at the start of `text` (Content-Length or chunked bodies). */
+export function completeResponses(text: string): number {
+  let count = 0;
+  let pos = 0;
+  for (;;) {
+    const headEnd = text.indexOf('\r\n\r\n', pos);
+    if (headEnd < 0) return count;
+    const head = text.slice(pos, headEnd).toLowerCase();
+    let next = headEnd + 4;
+    const length = /\r\ncontent-length: *(\d+)/.exec(head);
+    if (/\r\ntransfer-encoding: *chunked/.test(head)) {
+      for (;;) {
+        const lineEnd = text.indexOf('\r\n', next);
+        if (lineEnd < 0) return count;
+        const size = parseInt(text.slice(next, lineEnd), 16);
+        next = lineEnd + 2 + size + 2;
+        if (next > text.length) return count;
+        if (size === 0) break;
+      }
+    } else if (length) {
+      next += Number(length[1]);
+      if (next > text.length) return count;
+    }
+    count++;
+    pos = next;
+  }
+}
+
 /** Writes `data` on a fresh socket and resolves with everything read once `responses` HTTP responses (or EOF) arrived. */
 export function rawExchange(port: number, data: Buffer | string, responses: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -71,7 +99,7 @@ export function rawExchange(port: number, data: Buffer | string, responses: numb
     s.on('connect', () => s.write(data));
     s.on('data', (d) => {
       out += d.toString('latin1');
-      if ((out.match(/HTTP\/1\.1 \d{3}/g) ?? []).length >= responses && /\r\n\r\n(0\r\n\r\n)?$/.test(out)) done();
+      if (completeResponses(out) >= responses) done();
     });
     s.on('end', done);
     s.on('error', reject);
