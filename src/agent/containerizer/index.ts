@@ -29,10 +29,11 @@
 // carries SUPERVISOR_NAME, re-adopt it (it is no longer our child, so watch it with
 // kill(pid, 0) on a Clock interval, then read `status`); else the task died with its
 // supervisor (killed) and has no status.
-import { SystemClock, type Clock } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { Msg } from '../../protocol/codec.js';
 import { Fetcher } from '../fetcher/fetcher.js';
 import { createIsolation, type IsolationOptions } from './isolators/create.js';
+import { KernelClock } from './kernel-clock.js';
 import { PosixContainerizer } from './posix.js';
 import type { Termination } from './wait-status.js';
 
@@ -94,7 +95,7 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
   const launcher = opts.launcher ?? 'posix';
   if (launcher !== 'posix' && launcher !== 'linux') throw new Error(`Unknown or unsupported launcher: '${launcher}'`);
   // Waiting on the kernel (kill-all, OOM polls) is real time even under a test's ManualClock.
-  const isolation = createIsolation(opts.isolation, { kernelClock: new SystemClock(), ...opts.isolationOptions, clock: opts.clock, launcher });
+  const isolation = createIsolation(opts.isolation, { kernelClock: new KernelClock(), ...opts.isolationOptions, clock: opts.clock, launcher });
   const fetcher = opts.fetcher ? new Fetcher({ clock: opts.clock, ...opts.fetcher }) : undefined;
   return new PosixContainerizer({ clock: opts.clock, workDir: opts.workDir, runtimeDir: opts.runtimeDir, isolation, ...(fetcher ? { fetcher } : {}) });
 }
