@@ -5,11 +5,14 @@ import { logger } from '../common/log.js';
 const log = logger('libprocess');
 
 const KEEPALIVE_DELAY_MS = 10_000;
+/** Unsent bytes past which a peer is reported as not keeping up (once per connection). */
+const BACKLOG_WARN_BYTES = 16 * 1024 * 1024;
 const noop = (): void => {};
 
 class Connection<W> {
   readonly socket: net.Socket;
   connected = false;
+  warned = false;
   /** Whoever must hear when this very socket breaks (links made while it was current). */
   readonly watchers = new Set<W>();
 
@@ -57,8 +60,13 @@ export class ConnectionPool<W> {
   /** Writes one whole encoded request; `key` must be formatAddress(ip, port). */
   write(key: string, ip: string, port: number, frame: Buffer): void {
     const conn = this.connection(key, ip, port);
-    if (conn) conn.socket.write(frame);
-    else if (!this.closed) log.debug(`dropping message to ${key}: invalid port`);
+    if (conn) {
+      conn.socket.write(frame);
+      if (!conn.warned && conn.socket.writableLength > BACKLOG_WARN_BYTES) {
+        conn.warned = true;
+        log.warn(`${key} is not keeping up: ${conn.socket.writableLength} bytes of messages queued`);
+      }
+    } else if (!this.closed) log.debug(`dropping message to ${key}: invalid port`);
   }
 
   /** Connects if needed and registers `watcher` to be reported when that connection breaks (a link). */
