@@ -93,6 +93,9 @@ export class AgentOperatorApi {
         };
       case 'GET_METRICS':
         return { type: 'GET_METRICS', get_metrics: { metrics: Object.entries(agentMetrics(agent)).map(([name, value]) => ({ name, value })) } };
+      case 'GET_LOGGING_LEVEL':
+        // glog verbosity; Meseta logs at a fixed verbosity of 0.
+        return { type: 'GET_LOGGING_LEVEL', get_logging_level: { level: 0 } };
       case 'GET_STATE':
         return { type: 'GET_STATE', get_state: { get_tasks: this.tasks(), get_executors: this.executors(), get_frameworks: this.frameworks() } };
       case 'GET_FRAMEWORKS':
