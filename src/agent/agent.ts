@@ -8,11 +8,13 @@ import { formatUpid, type UPID } from '../transport/upid.js';
 import { tryParseUpid } from '../transport/upid.js';
 import { installDriverExecutors } from './driver-executors.js';
 import { commandExecutorInfo, executorEnvironment, shutdownGracePeriodMs } from './executor-info.js';
+import { DrainState } from './drain.js';
 import { GarbageCollector } from './gc.js';
+import { commandChannel, reregistrationContents, statusUpdateOf } from './messages.js';
 import { createExecutorSandbox, executorDir, frameworkDir, latestRunVirtualPath } from './paths.js';
 import { DEFAULT_TOTAL_PING_TIMEOUT_MS, RegistrationLoop } from './registration.js';
-import type { CommandExecutorFactory, CommandExecutorSeam, ContainerizerSeam, FilesSeam } from './seams.js';
-import { createTask, Executor, Framework, MAX_COMPLETED_FRAMEWORKS, type ExecutorChannel, type TerminationCause } from './state.js';
+import type { CommandExecutorFactory, ContainerizerSeam, FilesSeam } from './seams.js';
+import { Executor, Framework, MAX_COMPLETED_FRAMEWORKS, type ExecutorChannel, type TerminationCause } from './state.js';
 import { TaskStatusUpdateManager } from './status-updates/manager.js';
 import { idValue, isTerminalState, type Msg } from './types.js';
 
@@ -78,18 +80,6 @@ export interface AgentCounters {
 
 const M = (name: string) => `mesos.internal.${name}`;
 
-function statusUpdateOf(frameworkId: Msg, executorId: Msg | undefined, agentId: string, status: Msg): Msg {
-  const update: Msg = {
-    framework_id: frameworkId,
-    slave_id: { value: agentId },
-    status,
-    timestamp: status.timestamp,
-    uuid: status.uuid,
-  };
-  if (executorId) update.executor_id = executorId;
-  return update;
-}
-
 export class Agent {
   readonly clock: Clock;
   readonly actor: Actor;
@@ -113,7 +103,7 @@ export class Agent {
   private masterPid: string;
   private masterUpid: UPID;
   private registeredOnce = false;
-  private drain?: { config: Msg; since: number };
+  private drain?: DrainState;
   /** Changes whenever the agent's total resources change (never, until operations exist). */
   private readonly resourceVersion = uuidBytes();
   private readonly containerizer: ContainerizerSeam;
@@ -267,24 +257,9 @@ export class Agent {
       });
       return;
     }
-    const tasks: Msg[] = [];
-    const executorInfos: Msg[] = [];
-    const frameworks: Msg[] = [];
-    for (const fw of this.frameworkMap.values()) {
-      frameworks.push(fw.info);
-      for (const ex of fw.executors.values()) {
-        for (const t of ex.launchedTasks.values()) tasks.push(t);
-        for (const t of ex.terminatedTasks.values()) tasks.push(t);
-        for (const ti of ex.queuedTasks.values()) tasks.push(this.taskFromInfo(ti, fw, 'TASK_STAGING'));
-        // The master does not keep the agent-generated command executors.
-        if (ex.kind === 'custom' && ex.phase !== 'TERMINATED') executorInfos.push(ex.info);
-      }
-    }
     this.actor.send(this.masterPid, M('ReregisterSlaveMessage'), {
       slave: info,
-      executor_infos: executorInfos,
-      tasks,
-      frameworks,
+      ...reregistrationContents(this.frameworkMap.values(), this.id),
       version: AGENT_VERSION,
       agent_capabilities: AGENT_CAPABILITIES,
       resource_version_uuid: { value: this.resourceVersion },
@@ -663,11 +638,8 @@ export class Agent {
   /** Records the state on the task and hands the update to the manager; true if accepted or a duplicate. */
   private statusUpdate(fw: Framework, executor: Executor | undefined, update: Msg): boolean {
     const status = update.status as Msg;
-    // (Launches refused because of the drain already carry the reason and keep their state.)
-    if (this.drain && isTerminalState(status.state) && status.reason !== 'REASON_AGENT_DRAINING' && !this.statusUpdates.seen(fw.id, idValue(status.task_id), status.uuid)) {
-      // Tasks ending while the agent drains say so; with mark_gone, partition-aware frameworks see them gone.
-      status.reason = 'REASON_AGENT_DRAINING';
-      if (this.drain.config.mark_gone === true && this.partitionAware(fw.info)) status.state = 'TASK_GONE_BY_OPERATOR';
+    if (this.drain && isTerminalState(status.state) && !this.statusUpdates.seen(fw.id, idValue(status.task_id), status.uuid)) {
+      this.drain.rewriteTerminal(status, this.partitionAware(fw.info));
     }
     if (executor && !this.statusUpdates.seen(fw.id, idValue(status.task_id), status.uuid)) {
       executor.updateTaskState(status, fw.info.id, this.id!);
@@ -784,19 +756,13 @@ export class Agent {
 
   private onDrain(from: UPID, m: Msg): void {
     if (!this.isFromMaster(from)) return;
-    this.drain = { config: m.config ?? {}, since: this.clock.now() };
-    log.info(`Draining: killing every task${m.config?.max_grace_period ? ` (grace capped at ${m.config.max_grace_period.nanoseconds / 1e6}ms)` : ''}`);
-    const maxNs = m.config?.max_grace_period?.nanoseconds as number | undefined;
+    const drain = new DrainState(m.config ?? {}, this.clock.now());
+    this.drain = drain;
+    log.info('Draining: killing every task');
     for (const fw of [...this.frameworkMap.values()]) {
       for (const ex of [...fw.executors.values()]) {
-        const tasks = [...ex.queuedTasks.values(), ...ex.launchedTasks.values()];
-        for (const t of tasks) {
-          let policy = t.kill_policy as Msg | undefined;
-          if (maxNs !== undefined) {
-            const own = policy?.grace_period?.nanoseconds as number | undefined;
-            policy = { grace_period: { nanoseconds: own === undefined ? maxNs : Math.min(own, maxNs) } };
-          }
-          this.killTask(fw, t.task_id, policy);
+        for (const t of [...ex.queuedTasks.values(), ...ex.launchedTasks.values()]) {
+          this.killTask(fw, t.task_id, drain.killPolicy(t.kill_policy));
         }
       }
     }
@@ -813,7 +779,7 @@ export class Agent {
   }
 
   /** DrainConfig and start time while draining, for /state. */
-  get draining(): { config: Msg; since: number } | undefined {
+  get draining(): DrainState | undefined {
     return this.drain;
   }
 
@@ -950,26 +916,8 @@ export class Agent {
     while (this.completed.length > MAX_COMPLETED_FRAMEWORKS) this.completed.shift();
   }
 
-  /** A v1 Task for a TaskInfo that never reached an executor. */
-  private taskFromInfo(info: Msg, fw: Framework, state: string): Msg {
-    return createTask(info, fw.info.id, this.id ?? '', state);
-  }
-
   /** True once the agent registered at least once. */
   get everRegistered(): boolean {
     return this.registeredOnce;
   }
-}
-
-/** The command executor seen as an executor channel. */
-function commandChannel(ce: CommandExecutorSeam): ExecutorChannel {
-  return {
-    subscribed: () => {},
-    launch: () => {},
-    kill: (_taskId, killPolicy) => ce.kill(killPolicy),
-    message: () => {},
-    acknowledged: (_taskId, uuid) => ce.acknowledged(uuid),
-    shutdown: () => ce.shutdown(),
-    close: () => {},
-  };
 }
