@@ -311,9 +311,10 @@ export class Master {
     const unsuppressed = [...oldSuppressed].filter((r) => !fw.suppressedRoles.has(r) && newRoles.has(r));
     const added = [...newRoles].filter((r) => !oldRoles.has(r) && !fw.suppressedRoles.has(r));
     if (!fw.recovered && (unsuppressed.length > 0 || added.length > 0)) this.allocator.reviveOffers(fw.id, [...unsuppressed, ...added]);
+    // Every agent hears of it (as in Mesos), so later launches there use the new info.
     for (const agent of this.agentsById.values()) {
-      if (agent.connected && (agent.tasks.has(fw.id) || agent.executors.has(fw.id))) {
-        this.transport.send(agent.pid, MSG.updateFramework, { framework_id: { value: fw.id }, pid: fw.pid ?? '', framework_info: fw.info });
+      if (agent.connected) {
+        this.transport.send(agent.pid, MSG.updateFramework, { framework_id: { value: fw.id }, pid: fw.pid ?? HTTP_FRAMEWORK_PID, framework_info: fw.info });
       }
     }
   }
@@ -1010,7 +1011,7 @@ export class Master {
     this.emit(() => ({ type: 'AGENT_ADDED', agent_added: { agent: agentModel(this, agent) } }));
     for (const fw of this.frameworksById.values()) {
       if (agent.tasks.has(fw.id) || agent.executors.has(fw.id)) {
-        if (fw.connected) this.transport.send(from, MSG.updateFramework, { framework_id: { value: fw.id }, pid: fw.pid ?? '', framework_info: fw.info });
+        if (fw.connected) this.transport.send(from, MSG.updateFramework, { framework_id: { value: fw.id }, pid: fw.pid ?? HTTP_FRAMEWORK_PID, framework_info: fw.info });
       }
     }
   }

@@ -255,5 +255,7 @@ test('UPDATE_FRAMEWORK removing a role rescinds its offers and tells the agents'
   const o2 = (await s.next('OFFERS')).offers.offers[0];
   assert.equal(o2.allocation_info.role, 'b');
   assert.equal(o2.agent_id.value, agentId);
-  assert.equal(agent.count('UpdateFrameworkMessage'), 0);
+  const upd = await agent.next('UpdateFrameworkMessage');
+  assert.equal(upd.framework_id.value, s.frameworkId);
+  assert.deepEqual(upd.framework_info.roles, ['b']);
 });
