@@ -13,7 +13,7 @@ import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, fr
 import { reconcileExplicit, reconcileImplicit, type ReconcileView } from './reconciliation.js';
 import { isTerminalState, masterStatus } from './task-states.js';
 import {
-  allocatedResources, validateFrameworkInfo, validateFrameworkUpdate, validateOffers, validateTask,
+  allocatedResources, canonicalJson, validateFrameworkInfo, validateFrameworkUpdate, validateOffers, validateTask,
 } from './tasks/validation.js';
 
 const log = logger('master');
@@ -943,7 +943,20 @@ export class Master {
         this.transport.link(from);
       }
       known.version = String(msg.version ?? known.version);
-      known.capabilities = capabilityTypes(msg.agent_capabilities);
+      const capabilities = capabilityTypes(msg.agent_capabilities);
+      let total = known.total;
+      try {
+        total = Resources.fromProto(slaveInfo.resources ?? []);
+      } catch {
+        // Keep what the agent registered with.
+      }
+      // An agent may come back with more resources or attributes (--reconfiguration_policy=additive).
+      if (!total.equals(known.total) || capabilities.join() !== known.capabilities.join() || canonicalJson(slaveInfo.attributes ?? []) !== canonicalJson(known.info.attributes ?? [])) {
+        known.total = total;
+        known.capabilities = capabilities;
+        known.info = { ...slaveInfo, id: { value: id } };
+        this.allocator.updateAgent(id, known.info, total, capabilities);
+      }
       known.reregisteredTime = this.clock.now();
       this.reconnect(known);
       this.inc('master/slave_reregistrations');

@@ -231,3 +231,30 @@ test('an agent that registers again from the address of a disconnected agent rep
   assert.equal(gone.update.status.reason, 'REASON_AGENT_REMOVED');
   await s.next('FAILURE', (e) => e.failure.agent_id.value === first);
 });
+
+test('a known agent re-registering with more resources is offered them', async (t) => {
+  const c = await startTestMaster();
+  const agent = await FakeAgent.start(c.master.pid);
+  const s = new Scheduler(c.url);
+  t.after(async () => {
+    s.disconnect();
+    await agent.stop();
+    await c.master.stop();
+  });
+  const agentId = await agent.register('cpus:4;mem:1024');
+  await s.subscribe(FRAMEWORK);
+  await s.next('SUBSCRIBED');
+  const first = (await s.next('OFFERS')).offers.offers[0];
+  assert.equal(first.resources.find((r: Msg) => r.name === 'cpus').scalar.value, 4);
+  agent.send('ReregisterSlaveMessage', {
+    slave: { id: { value: agentId }, hostname: 'agent-host', port: 5051, resources: [scalar('cpus', 8), scalar('mem', 1024)] },
+    version: '1.11.0',
+  });
+  await agent.next('SlaveReregisteredMessage');
+  await s.call({ type: 'DECLINE', decline: { offer_ids: [first.id], filters: { refuse_seconds: 0 } } });
+  c.clock.advance(1000);
+  // The 4 new cpus may come in their own offer; together the outstanding offers hold all 8.
+  const offeredCpus = () => [...c.master.master.offers].reduce((n, o) => n + o.resources.scalar('cpus'), 0);
+  await until(() => offeredCpus() === 8, 'all 8 cpus offered');
+  assert.equal((await getJson(c.url, '/master/state')).slaves[0].resources.cpus, 8);
+});
