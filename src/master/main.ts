@@ -13,6 +13,7 @@ import { createAllocator } from './allocator/index.js';
 import { MASTER_CAPABILITIES, MESOS_VERSION } from './constants.js';
 import { installDriverProtocol } from './driver.js';
 import { MASTER_FLAGS as FLAG_SPECS } from './flags.js';
+import { masterAuth } from './http/auth.js';
 import { installMasterRoutes } from './http/routes.js';
 import { MSG, Master, type MasterSettings, type MasterTransport } from './master.js';
 
@@ -90,6 +91,14 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
   if (argv.some((a) => a.startsWith('--logging_level')) || env.MESOS_LOGGING_LEVEL !== undefined) {
     setLogLevel(flags.str('logging_level') ?? 'INFO');
   }
+
+  // Fails before binding anything when the credentials can't be read.
+  const auth = masterAuth({
+    credentials: flags.str('credentials'),
+    frameworks: flags.bool('authenticate_http_frameworks'),
+    readonly: flags.bool('authenticate_http_readonly'),
+    readwrite: flags.bool('authenticate_http_readwrite'),
+  });
 
   const bindIp = flags.str('ip') ?? '0.0.0.0';
   const server = new HttpServer({ host: bindIp, port: flags.num('port') ?? 5050, delegate: 'master' });
@@ -171,7 +180,7 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     transport,
   );
 
-  installMasterRoutes(server, master);
+  installMasterRoutes(server, master, auth);
   log.info(`Master ${id} (${hostname}) started on ${bindIp}:${boundPort}, advertised as ${pid}`);
 
   let stopped = false;

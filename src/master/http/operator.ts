@@ -14,6 +14,7 @@ import { HEARTBEAT_INTERVAL_MS, MESOS_VERSION } from '../constants.js';
 import type { Master } from '../master.js';
 import { getAgents, getExecutors, getFrameworks, getState, getTasks, roleSummaries } from '../model.js';
 import { BUILD } from './build.js';
+import type { BasicAuth } from './auth.js';
 import { metricsSnapshot } from './metrics.js';
 
 const CALL = 'mesos.v1.master.Call';
@@ -97,6 +98,8 @@ function roles(master: Master): Msg[] {
 export interface OperatorOptions {
   /** The --logging_level to return to after SET_LOGGING_LEVEL's duration. */
   loggingLevel: string;
+  /** --authenticate_http_readwrite */
+  auth?: BasicAuth;
 }
 
 export function operatorHandler(master: Master, opts: OperatorOptions): Handler {
@@ -104,6 +107,7 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
   let verbosity = 0;
 
   return async (req: HttpRequest, res: ServerResponse) => {
+    if (opts.auth && !opts.auth.authenticate(req, res)) return;
     if (req.method !== 'POST') {
       sendText(res, 405, `Expecting one of { 'POST' }, but received '${req.method}'`, { Allow: 'POST' });
       return;

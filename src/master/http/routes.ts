@@ -6,6 +6,7 @@ import type { Master } from '../master.js';
 import { BUILD } from './build.js';
 import { roleSummaries } from '../model.js';
 import { validateRole } from '../../resources/index.js';
+import { type MasterAuth, noAuth } from './auth.js';
 import { metricsSnapshot } from './metrics.js';
 import { operatorHandler } from './operator.js';
 import { schedulerHandler } from './scheduler.js';
@@ -13,11 +14,13 @@ import { frameworksJson, parseTasksQuery, slavesJson, stateJson, stateSummaryJso
 
 type Get = (req: HttpRequest, res: ServerResponse) => void;
 
-export function installMasterRoutes(server: HttpServer, master: Master): void {
-  const get = (path: string, fn: Get) => server.route(path, fn, ['GET', 'HEAD']);
-  const scheduler = schedulerHandler(master);
-  server.route('/api/v1/scheduler', scheduler);
-  server.route('/api/v1', operatorHandler(master, { loggingLevel: master.flagValues.logging_level ?? 'INFO' }));
+export function installMasterRoutes(server: HttpServer, master: Master, auth: MasterAuth = noAuth()): void {
+  // Read-only views answer 401 without credentials when --authenticate_http_readonly is set.
+  const get = (path: string, fn: Get) =>
+    server.route(path, (req, res) => (auth.readonly.authenticate(req, res) ? fn(req, res) : undefined), ['GET', 'HEAD']);
+  const open = (path: string, fn: Get) => server.route(path, fn, ['GET', 'HEAD']);
+  server.route('/api/v1/scheduler', schedulerHandler(master, auth.scheduler));
+  server.route('/api/v1', operatorHandler(master, { loggingLevel: master.flagValues.logging_level ?? 'INFO', auth: auth.readwrite }));
 
   get('/state', (req, res) => sendJson(res, 200, stateJson(master), req));
   get('/state-summary', (req, res) => sendJson(res, 200, stateSummaryJson(master), req));
@@ -29,19 +32,19 @@ export function installMasterRoutes(server: HttpServer, master: Master): void {
     sendJson(res, 200, tasksJson(master, q), req);
   });
   get('/flags', (req, res) => sendJson(res, 200, { flags: master.flagValues }, req));
-  get('/version', (req, res) =>
+  open('/version', (req, res) =>
     sendJson(res, 200, { version: MESOS_VERSION, build_date: BUILD.date, build_time: BUILD.time, build_user: BUILD.user }, req),
   );
-  get('/health', (_req, res) => {
+  open('/health', (_req, res) => {
     res.writeHead(200, { 'Content-Length': 0 });
     res.end();
   });
-  get('/redirect', (_req, res) => {
+  open('/redirect', (_req, res) => {
     const address = master.info.address ?? {};
     res.writeHead(307, { Location: `//${address.hostname ?? master.info.hostname}:${master.info.port}`, 'Content-Length': 0 });
     res.end();
   });
-  get('/metrics/snapshot', (req, res) => sendJson(res, 200, metricsSnapshot(master), req));
+  open('/metrics/snapshot', (req, res) => sendJson(res, 200, metricsSnapshot(master), req));
   get('/roles', (req, res) =>
     sendJson(res, 200, {
       roles: roleSummaries(master).map((r) => ({
@@ -59,6 +62,7 @@ export function installMasterRoutes(server: HttpServer, master: Master): void {
   server.route(
     '/weights',
     async (req, res) => {
+      if (!(req.method === 'PUT' ? auth.readwrite : auth.readonly).authenticate(req, res)) return;
       if (req.method !== 'PUT') {
         return sendJson(res, 200, [...master.weights].map(([role, weight]) => ({ role, weight })), req);
       }
@@ -88,6 +92,7 @@ export function installMasterRoutes(server: HttpServer, master: Master): void {
   server.route(
     '/teardown',
     async (req, res) => {
+      if (!auth.readwrite.authenticate(req, res)) return;
       const form = new URLSearchParams((await req.body()).toString('utf8'));
       const id = form.get('frameworkId');
       if (id === null) return sendText(res, 400, "Missing 'frameworkId' query parameter in the request body");

@@ -9,6 +9,7 @@ import type { Msg } from '../allocator/allocator.js';
 import type { Master } from '../master.js';
 import { applyCall, validateCall } from '../calls.js';
 import type { EventSink } from '../records.js';
+import type { BasicAuth } from './auth.js';
 
 const CALL = 'mesos.v1.scheduler.Call';
 const EVENT = 'mesos.v1.scheduler.Event';
@@ -52,8 +53,11 @@ function decodeCall(encoding: 'json' | 'protobuf', body: Buffer): Msg | string {
   }
 }
 
-export function schedulerHandler(master: Master): Handler {
+export function schedulerHandler(master: Master, auth?: BasicAuth): Handler {
   return async (req: HttpRequest, res: ServerResponse) => {
+    const authenticated = auth ? auth.authenticate(req, res) : {};
+    if (!authenticated) return;
+    const principal = authenticated.principal;
     if (req.method !== 'POST') {
       sendText(res, 405, `Expecting one of { 'POST' }, but received '${req.method}'`, { Allow: 'POST' });
       return;
@@ -69,7 +73,11 @@ export function schedulerHandler(master: Master): Handler {
       sendText(res, 400, call);
       return;
     }
-    const invalid = validateCall(call);
+    let invalid = validateCall(call);
+    const declared = call.subscribe?.framework_info?.principal;
+    if (!invalid && call.type === 'SUBSCRIBE' && principal !== undefined && declared !== undefined && declared !== principal) {
+      invalid = `Authenticated principal '${principal}' does not match principal '${declared}' set in \`FrameworkInfo\``;
+    }
     if (invalid) {
       sendText(res, 400, `Failed to validate scheduler::Call: ${invalid}`);
       return;
@@ -99,6 +107,10 @@ export function schedulerHandler(master: Master): Handler {
     const fw = master.framework(call.framework_id.value);
     if (!fw) {
       sendText(res, 400, 'Framework cannot be found');
+      return;
+    }
+    if (principal !== undefined && principal !== fw.info.principal) {
+      sendText(res, 400, `Authenticated principal '${principal}' does not match principal '${fw.info.principal ?? ''}' used to subscribe`);
       return;
     }
     if (!fw.connected || !fw.connection) {
