@@ -1,6 +1,6 @@
 // The role tree and the sorters over it (ALC-01): roles are path components (`eng/web/db`); a role's
-// allocation includes its subroles'. Each node keeps its children in share order and re-sorts only
-// when something under it changed, so a round with no allocations never re-sorts.
+// allocation includes its subroles'. Each node keeps its children, and its frameworks, in sorter
+// order and re-places only what changed, so a round with no allocations never sorts.
 import type { Client } from './state.js';
 
 /** 'priority' (strict-priority policy): roles by weight, highest first, regardless of shares. */
@@ -55,9 +55,6 @@ class SelfLeaf implements Sortable {
   constructor(readonly node: RoleNode) {}
   get path(): string {
     return this.node.path + '/.';
-  }
-  get count(): number {
-    return this.node.ownCount;
   }
   refresh(ctx: ShareContext): void {
     if (this.stale || this.shareVersion !== ctx.version) {
