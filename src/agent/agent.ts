@@ -8,6 +8,7 @@ import { formatUpid, type UPID } from '../transport/upid.js';
 import { tryParseUpid } from '../transport/upid.js';
 import { installDriverExecutors } from './driver-executors.js';
 import { commandExecutorInfo, executorEnvironment, shutdownGracePeriodMs } from './executor-info.js';
+import { defaultExecutorLaunch } from '../executor/default-executor/command.js';
 import { DrainState } from './drain.js';
 import { GarbageCollector } from './gc.js';
 import { commandChannel, reregistrationContents, statusUpdateOf } from './messages.js';
@@ -502,9 +503,13 @@ export class Agent {
       executor.queuedTasks.set(idValue(t.task_id), t);
     }
     if (group) executor.pendingGroups.push(tasks.map((t) => idValue(t.task_id)));
+    // CMP-10: a DEFAULT executor names no command; the agent runs mesos-default-executor.
+    const builtin = executorInfo.type === 'DEFAULT' && !executorInfo.command ? defaultExecutorLaunch(this.config.launcherDir) : undefined;
+    const launchCommand: Msg = builtin?.command ?? executorInfo.command ?? {};
+    const launchEnv = builtin ? { ...env, ...builtin.env } : env;
     executor.registrationTimer = this.clock.setTimeout(() => this.registrationTimedOut(fw, executor), this.config.executorRegistrationTimeoutMs);
     this.containerizer
-      .launch({ containerId, sandbox: directory, command: executorInfo.command ?? {}, env, user, resources: [...((executorInfo.resources as Msg[] | undefined) ?? []), ...tasks.flatMap((t) => (t.resources as Msg[] | undefined) ?? [])] })
+      .launch({ containerId, sandbox: directory, command: launchCommand, env: launchEnv, user, resources: [...((executorInfo.resources as Msg[] | undefined) ?? []), ...tasks.flatMap((t) => (t.resources as Msg[] | undefined) ?? [])] })
       .then(
         () => {
           if (this.status === 'TERMINATING') {

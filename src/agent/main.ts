@@ -20,6 +20,8 @@ import { AGENT_FLAGS as FLAGS } from './flags.js';
 import { installEndpoints } from './http/endpoints.js';
 import { ExecutorApi } from './http/executor-api.js';
 import { AgentOperatorApi } from './http/operator-api.js';
+import { NestedContainers } from './nested/containers.js';
+import { agentRootLookup } from './nested/root-lookup.js';
 import { REGISTER_RETRY_INTERVAL_MAX_MS, resolveMasterPid } from './registration.js';
 import type { Msg } from './types.js';
 
@@ -102,13 +104,15 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
 
   let resources = detectAgentResources({ resources: flags.str('resources'), workDir, defaultRole: flags.str('default_role') });
   // Before anything listens: a bad --isolation/--launcher (or a missing cgroup controller) stops the agent here.
-  const { containerizer, discoveredGpus } = await containerizerFromFlags(flags, {
+  const { containerizer: baseContainerizer, discoveredGpus } = await containerizerFromFlags(flags, {
     clock,
     workDir,
     ...(resources.names().includes('gpus') ? { resourcesGpus: resources.scalar('gpus') } : {}),
   }).catch((e: Error) => {
     throw new Error(`Failed to create a containerizer: ${e.message}`);
   });
+  // Nested containers (task groups) end with their executor's container.
+  const containerizer = new NestedContainers(baseContainerizer);
   if (discoveredGpus > 0) resources = resources.plus(Resources.parse(`gpus:${discoveredGpus}`, flags.str('default_role')));
   const attributes = flags.has('attributes') ? parseAttributes(flags.str('attributes')!) : [];
   const masterIp = masterPid.slice(masterPid.indexOf('@') + 1).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -191,7 +195,8 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     const executorApi = new ExecutorApi(agent);
     executorApi.install(server);
     installEndpoints(server, agent, flags.toJSON(), containerizer);
-    new AgentOperatorApi({ agent, flags: flags.toJSON(), containerizer, files }).install(server);
+    containerizer.setRootLookup(agentRootLookup(agent));
+    new AgentOperatorApi({ agent, flags: flags.toJSON(), containerizer, files, nested: containerizer }).install(server);
 
     const stop = (): Promise<void> => {
       stopping ??= (async () => {

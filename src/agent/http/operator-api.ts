@@ -11,6 +11,8 @@ import type { Agent } from '../agent.js';
 import { AGENT_VERSION } from '../agent.js';
 import type { ContainerizerSeam } from '../seams.js';
 import { createTask, type Executor, type Framework } from '../state.js';
+import type { NestedContainers } from '../nested/containers.js';
+import { containerCall, type ContainerCallResult } from '../nested/operator-calls.js';
 import { agentMetrics, containersJson } from './endpoints.js';
 import { BUILD_INFO } from './state-json.js';
 
@@ -22,6 +24,8 @@ export interface OperatorApiDeps {
   flags: Record<string, string>;
   containerizer: ContainerizerSeam;
   files: Files;
+  /** Nested containers (LAUNCH/WAIT/KILL/REMOVE_CONTAINER); without it those calls answer 501. */
+  nested?: NestedContainers;
 }
 
 function timeInfo(ms: number): Msg {
@@ -63,7 +67,7 @@ export class AgentOperatorApi {
       sendText(res, 400, "Failed to validate agent::Call: Expecting 'type' to be present");
       return;
     }
-    let response: Msg | { status: number; message: string };
+    let response: Msg | ContainerCallResult;
     try {
       response = await this.answer(call);
     } catch (e) {
@@ -71,7 +75,13 @@ export class AgentOperatorApi {
       return;
     }
     if ('status' in response && typeof response.status === 'number') {
-      sendText(res, response.status, String(response.message));
+      if (response.message === undefined) {
+        // LAUNCH/KILL/REMOVE_CONTAINER answer with a bare status.
+        res.writeHead(response.status, { 'Content-Length': 0 });
+        res.end();
+      } else {
+        sendText(res, response.status, String(response.message));
+      }
       return;
     }
     const out = accept === 'json' ? Buffer.from(encodeJson(RESPONSE, response)) : encodeProto(RESPONSE, response);
@@ -79,7 +89,7 @@ export class AgentOperatorApi {
     res.end(out);
   }
 
-  private async answer(call: Msg): Promise<Msg | { status: number; message: string }> {
+  private async answer(call: Msg): Promise<Msg | ContainerCallResult> {
     const { agent, flags } = this.deps;
     switch (call.type) {
       case 'GET_HEALTH':
@@ -118,7 +128,7 @@ export class AgentOperatorApi {
         return { type: 'GET_AGENT', get_agent: getAgent };
       }
       case 'GET_CONTAINERS': {
-        const containers = (await containersJson(agent, this.deps.containerizer, new URLSearchParams())).map((c) => ({
+        const containers: Msg[] = (await containersJson(agent, this.deps.containerizer, new URLSearchParams())).map((c) => ({
           framework_id: { value: c.framework_id },
           executor_id: { value: c.executor_id },
           executor_name: c.executor_name,
@@ -126,6 +136,22 @@ export class AgentOperatorApi {
           container_status: c.status,
           resource_statistics: c.statistics,
         }));
+        if (call.get_containers?.show_nested === true && this.deps.nested) {
+          for (const n of this.deps.nested.nested()) {
+            const stats = await this.deps.containerizer.usage(n.key).catch(() => undefined);
+            const c: Msg = {
+              framework_id: { value: n.root.frameworkId },
+              executor_id: { value: n.root.executorId },
+              executor_name: n.root.executorName,
+              container_id: n.containerId,
+              container_status: { container_id: n.containerId },
+            };
+            const pid = this.deps.containerizer.pid(n.key);
+            if (pid !== undefined) c.container_status.executor_pid = pid;
+            if (stats) c.resource_statistics = stats;
+            containers.push(c);
+          }
+        }
         return { type: 'GET_CONTAINERS', get_containers: { containers } };
       }
       case 'LIST_FILES':
@@ -136,6 +162,16 @@ export class AgentOperatorApi {
         if (!r.ok) return { status: r.status, message: r.message };
         return { type: 'READ_FILE', read_file: { size: r.value.size, data: r.value.data } };
       }
+      case 'LAUNCH_CONTAINER':
+      case 'WAIT_CONTAINER':
+      case 'KILL_CONTAINER':
+      case 'REMOVE_CONTAINER':
+      case 'LAUNCH_NESTED_CONTAINER':
+      case 'WAIT_NESTED_CONTAINER':
+      case 'KILL_NESTED_CONTAINER':
+      case 'REMOVE_NESTED_CONTAINER':
+        if (!this.deps.nested) return { status: 501, message: `Call type '${call.type}' is not implemented by this agent` };
+        return containerCall(this.deps.nested, call);
       default:
         return { status: 501, message: `Call type '${call.type}' is not implemented by this agent` };
     }
