@@ -416,7 +416,7 @@ export class Master {
     for (const [role, byAgent] of byRole) {
       for (const [agentId, resources] of byAgent) {
         const agent = this.agentsById.get(agentId);
-        if (!fw || !fw.active || !fw.connected || !agent || !agent.active || !agent.connected) {
+        if (!fw || !fw.active || !fw.connected || !agent || !agent.active || agent.deactivated || !agent.connected) {
           this.allocator.recoverResources(frameworkId, agentId, resources);
           continue;
         }
@@ -888,7 +888,7 @@ export class Master {
     if (already) {
       // The agent at this address restarted without its old state: the old agent is gone.
       this.inc('master/slave_removals/reason_registered');
-      this.removeAgent(already, 'a new agent registered at the same address', false);
+      this.removeAgent(already, 'a new agent registered at the same address', 'removed');
     }
     let total: Resources;
     try {
@@ -976,7 +976,7 @@ export class Master {
       return;
     }
     const stale = this.agentsByPid.get(from);
-    if (stale) this.removeAgent(stale, 'a new agent registered at the same address', false);
+    if (stale) this.removeAgent(stale, 'a new agent registered at the same address', 'removed');
     const agent = new Agent(id, slaveInfo, from, String(msg.version ?? ''), capabilityTypes(msg.agent_capabilities), total, this.clock.now());
     agent.reregisteredTime = agent.registeredTime;
     const n = /-S(\d+)$/.exec(id);
@@ -1066,7 +1066,7 @@ export class Master {
     }
     if (!agent.active) {
       agent.active = true;
-      this.allocator.activateAgent(agent.id);
+      if (!agent.deactivated) this.allocator.activateAgent(agent.id);
     }
   }
 
@@ -1075,7 +1075,7 @@ export class Master {
     const agent = this.agentsById.get(msg.slave_id?.value);
     if (!agent || agent.pid !== from) return;
     this.inc('master/slave_removals/reason_unregistered');
-    this.removeAgent(agent, 'the agent unregistered', false);
+    this.removeAgent(agent, 'the agent unregistered', 'removed');
   }
 
   /**
@@ -1092,7 +1092,7 @@ export class Master {
     agent.connected = false;
     if (agent.active) {
       agent.active = false;
-      this.allocator.deactivateAgent(agent.id);
+      if (!agent.deactivated) this.allocator.deactivateAgent(agent.id);
     }
     for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true);
     // Tasks of frameworks that do not checkpoint cannot survive the agent.
@@ -1109,8 +1109,12 @@ export class Master {
     }
   }
 
-  /** Removes an agent: unreachable (health checks) or gone for good (unregistered). */
-  private removeAgent(agent: Agent, why: string, unreachable: boolean): void {
+  /**
+   * Removes an agent: unreachable (health checks; it may come back), removed (unregistered or
+   * replaced) or gone (marked by an operator; it may never come back).
+   */
+  private removeAgent(agent: Agent, why: string, mode: 'unreachable' | 'removed' | 'gone'): void {
+    const unreachable = mode === 'unreachable';
     if (this.agentsById.get(agent.id) !== agent) return;
     log.info(`Removing agent ${agent.id} (${agent.hostname}): ${why}`);
     this.health.stop(agent.id);
@@ -1123,10 +1127,11 @@ export class Master {
     for (const task of agent.allTasks()) {
       const fw = this.frameworksById.get(task.frameworkId);
       const pa = fw?.partitionAware ?? false;
-      const state = unreachable ? (pa ? 'TASK_UNREACHABLE' : 'TASK_LOST') : pa ? 'TASK_GONE' : 'TASK_LOST';
+      const paState = { unreachable: 'TASK_UNREACHABLE', removed: 'TASK_GONE', gone: 'TASK_GONE_BY_OPERATOR' }[mode];
+      const state = pa ? paState : 'TASK_LOST';
       if (!isTerminalState(task.state)) {
         const status = masterStatus({
-          taskId: task.id, state, reason: 'REASON_AGENT_REMOVED',
+          taskId: task.id, state, reason: mode === 'gone' ? 'REASON_AGENT_REMOVED_BY_OPERATOR' : 'REASON_AGENT_REMOVED',
           message: unreachable ? `Agent ${agent.hostname} is unreachable: ${why}` : `Agent ${agent.hostname} removed: ${why}`,
           agentId: agent.id, executorId: task.executorId, nowSeconds: now, unreachableTime: unreachable ? now : undefined,
         });
@@ -1149,9 +1154,56 @@ export class Master {
     }
     agent.executors.clear();
     if (unreachable) this.unreachable.set(agent.id, { time: this.clock.now(), info: agent.info });
+    if (mode === 'gone') this.gone.set(agent.id, this.clock.now());
     this.inc('master/slave_removals');
     for (const fw of this.frameworksById.values()) fw.send({ type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
     this.emit(() => ({ type: 'AGENT_REMOVED', agent_removed: { agent_id: { value: agent.id } } }));
+  }
+
+  /** Operator MARK_AGENT_GONE: returns an error (404/400) or undefined. */
+  markAgentGone(agentId: string): { status: 400 | 404; message: string } | undefined {
+    if (this.gone.has(agentId)) return { status: 400, message: `Agent ${agentId} is already marked gone` };
+    const agent = this.agentsById.get(agentId);
+    if (agent) {
+      if (agent.connected) this.transport.send(agent.pid, MSG.shutdown, { message: 'Agent has been marked gone' });
+      this.removeAgent(agent, 'the agent has been marked gone', 'gone');
+      return undefined;
+    }
+    if (!this.unreachable.has(agentId)) return { status: 404, message: `Agent '${agentId}' not found` };
+    // An unreachable agent: its tasks are now definitely gone.
+    this.unreachable.delete(agentId);
+    this.gone.set(agentId, this.clock.now());
+    for (const fw of this.frameworksById.values()) {
+      for (const task of [...fw.unreachableTasks.values()]) {
+        if (task.agentId !== agentId) continue;
+        fw.unreachableTasks.delete(task.id);
+        const status = masterStatus({
+          taskId: task.id, state: fw.partitionAware ? 'TASK_GONE_BY_OPERATOR' : 'TASK_LOST', reason: 'REASON_AGENT_REMOVED_BY_OPERATOR',
+          message: 'Agent has been marked gone', agentId, executorId: task.executorId, nowSeconds: this.nowSeconds(),
+        });
+        task.state = status.state;
+        task.statuses.push(status);
+        this.countTaskState(status);
+        this.forwardStatus(fw, status);
+        fw.completedTasks.push(task);
+      }
+    }
+    return undefined;
+  }
+
+  /** Operator DEACTIVATE_AGENT / REACTIVATE_AGENT: no offers while deactivated. */
+  setAgentDeactivated(agentId: string, deactivated: boolean): boolean {
+    const agent = this.agentsById.get(agentId);
+    if (!agent) return false;
+    if (agent.deactivated === deactivated) return true;
+    agent.deactivated = deactivated;
+    if (deactivated) {
+      for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true);
+      if (agent.active) this.allocator.deactivateAgent(agent.id);
+    } else if (agent.active) {
+      this.allocator.activateAgent(agent.id);
+    }
+    return true;
   }
 
   statusUpdate(from: string, msg: Msg): void {
@@ -1213,7 +1265,7 @@ export class Master {
     if (!agent) return;
     this.inc('master/slave_unreachable_scheduled');
     this.inc('master/slave_removals/reason_unhealthy');
-    this.removeAgent(agent, 'health check timed out', true);
+    this.removeAgent(agent, 'health check timed out', 'unreachable');
     this.inc('master/slave_unreachable_completed');
   }
 }

@@ -62,7 +62,7 @@ export function agentModel(master: Master, a: Agent): Msg {
   const out: Msg = {
     agent_info: a.info,
     active: a.active,
-    deactivated: false,
+    deactivated: a.deactivated,
     version: a.version,
     pid: a.pid,
     registered_time: timeInfo(a.registeredTime),

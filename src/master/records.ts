@@ -143,6 +143,8 @@ export class Agent {
   total: Resources;
   connected = true;
   active = true;
+  /** Deactivated by an operator (DEACTIVATE_AGENT): no offers until reactivated. */
+  deactivated = false;
   registeredTime: number;
   reregisteredTime?: number;
   /** frameworkId -> taskId -> task */

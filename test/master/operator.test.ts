@@ -169,3 +169,48 @@ test('SUBSCRIBE streams SUBSCRIBED, HEARTBEAT and agent/framework/task events', 
   c.clock.advance(15_000);
   await until(() => events.filter((e) => e.type === 'HEARTBEAT').length === before + 1, 'second heartbeat');
 });
+
+test('MARK_AGENT_GONE, DEACTIVATE_AGENT and REACTIVATE_AGENT', async (t) => {
+  const c = await startTestMaster();
+  const agent = await FakeAgent.start(c.master.pid);
+  const s = new Scheduler(c.url);
+  t.after(async () => {
+    s.disconnect();
+    await agent.stop();
+    await c.master.stop();
+  });
+  const agentId = await agent.register();
+  await s.subscribe({ ...FRAMEWORK, capabilities: [{ type: 'PARTITION_AWARE' }] });
+  await s.next('SUBSCRIBED');
+  const offer = (await s.next('OFFERS')).offers.offers[0];
+
+  // Deactivated: its offer is rescinded and nothing more is offered until reactivated.
+  assert.equal((await call(c.url, { type: 'DEACTIVATE_AGENT', deactivate_agent: { agent_id: { value: agentId } } })).status, 200);
+  const rescind = await s.next('RESCIND');
+  assert.equal(rescind.rescind.offer_id.value, offer.id.value);
+  const state = (await call(c.url, { type: 'GET_AGENTS' })).msg!.get_agents;
+  assert.equal(state.agents[0].deactivated, true);
+  c.clock.advance(10_000);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(s.count('OFFERS'), 1);
+  assert.equal((await call(c.url, { type: 'REACTIVATE_AGENT', reactivate_agent: { agent_id: { value: agentId } } })).status, 200);
+  const again = (await s.next('OFFERS')).offers.offers[0];
+  assert.equal((await call(c.url, { type: 'DEACTIVATE_AGENT', deactivate_agent: { agent_id: { value: 'nope' } } })).status, 404);
+
+  await s.call({ type: 'ACCEPT', accept: { offer_ids: [again.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [commandTask('t1', agentId, [scalar('cpus', 1)])] } }] } });
+  await agent.next('RunTaskMessage');
+  assert.equal((await call(c.url, { type: 'MARK_AGENT_GONE', mark_agent_gone: { agent_id: { value: agentId } } })).status, 200);
+  const shutdown = await agent.next('ShutdownMessage');
+  assert.equal(shutdown.message, 'Agent has been marked gone');
+  const gone = await s.next('UPDATE', (e) => e.update.status.task_id.value === 't1');
+  assert.equal(gone.update.status.state, 'TASK_GONE_BY_OPERATOR');
+  assert.equal(gone.update.status.reason, 'REASON_AGENT_REMOVED_BY_OPERATOR');
+  await s.call({ type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 'ghost' }, agent_id: { value: agentId } }] } });
+  const rec = await s.next('UPDATE', (e) => e.update.status.task_id.value === 'ghost');
+  assert.equal(rec.update.status.state, 'TASK_GONE_BY_OPERATOR');
+  const again2 = await call(c.url, { type: 'MARK_AGENT_GONE', mark_agent_gone: { agent_id: { value: agentId } } });
+  assert.equal(again2.status, 400);
+  // A gone agent that comes back is told to shut down.
+  agent.send('ReregisterSlaveMessage', { slave: { id: { value: agentId }, hostname: 'agent-host', resources: [] }, version: '1.11.0' });
+  await agent.next('ShutdownMessage');
+});

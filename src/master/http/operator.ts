@@ -207,6 +207,18 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
         master.removeFramework(fw);
         return ok(res);
       }
+      case 'MARK_AGENT_GONE': {
+        const err = master.markAgentGone(String(call.mark_agent_gone.agent_id?.value ?? ''));
+        if (err) return sendText(res, err.status, err.message);
+        return ok(res);
+      }
+      case 'DEACTIVATE_AGENT':
+      case 'REACTIVATE_AGENT': {
+        const deactivate = call.type === 'DEACTIVATE_AGENT';
+        const id = String((deactivate ? call.deactivate_agent : call.reactivate_agent).agent_id?.value ?? '');
+        if (!master.setAgentDeactivated(id, deactivate)) return sendText(res, 404, `Agent '${id}' not found`);
+        return ok(res);
+      }
       case 'SUBSCRIBE':
         return subscribe(master, res, accept, recordio);
       case 'UNKNOWN':

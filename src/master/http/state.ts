@@ -161,7 +161,7 @@ export function agentJson(master: Master, a: Agent, full = false): Msg {
   out.reserved_resources = a.total.legacyReservedByRole();
   out.unreserved_resources = a.total.unreserved().toLegacyJson();
   out.active = a.active;
-  out.deactivated = false;
+  out.deactivated = a.deactivated;
   out.version = a.version;
   out.capabilities = [...a.capabilities];
   if (full) {
