@@ -31,7 +31,7 @@ export function share(alloc: number[], weight: number, ctx: ShareContext): numbe
 }
 
 /** One sortable thing: a role subtree, a role's own frameworks (the "." leaf), or a framework client. */
-interface Sortable {
+export interface Sortable {
   readonly path: string;
   /** The sort key as of the last refresh(): share and allocation count. */
   shareCache: number;
@@ -40,7 +40,7 @@ interface Sortable {
   stale: boolean;
 }
 
-function compare(a: Sortable, b: Sortable): number {
+export function compare(a: Sortable, b: Sortable): number {
   if (a.shareCache !== b.shareCache) return a.shareCache < b.shareCache ? -1 : 1;
   if (a.keyCount !== b.keyCount) return a.keyCount - b.keyCount;
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
@@ -191,7 +191,7 @@ export class RoleNode implements Sortable {
   }
 }
 
-interface Refreshable extends Sortable {
+export interface Refreshable extends Sortable {
   refresh(ctx: ShareContext): void;
   /** Set while queued in a SortedList's moved list. */
   movedMark?: boolean;
@@ -202,7 +202,7 @@ interface Refreshable extends Sortable {
  * (binary search) on the next get(); membership or context changes re-sort the whole list. get()
  * reorders in place, so callers iterate a result only until they call get() again on the same list.
  */
-class SortedList<T extends Refreshable> {
+export class SortedList<T extends Refreshable> {
   private items: T[] = [];
   private full = true;
   private version = -1;
