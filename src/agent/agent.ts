@@ -10,12 +10,16 @@ import { installDriverExecutors } from './driver-executors.js';
 import { commandExecutorInfo, executorEnvironment, shutdownGracePeriodMs } from './executor-info.js';
 import { defaultExecutorLaunch } from '../executor/default-executor/command.js';
 import { DrainState } from './drain.js';
+import { checkpointJournal } from './checkpoint/journal.js';
+import { pendingUpdates, type AgentState } from './checkpoint/reader.js';
+import { Checkpointer, type RunRef } from './checkpoint/writer.js';
+import { RecoveredCommandTask } from './recovery/command-task.js';
 import { GarbageCollector } from './gc.js';
 import { commandChannel, reregistrationContents, statusUpdateOf } from './messages.js';
-import { createExecutorSandbox, executorDir, frameworkDir, latestRunVirtualPath } from './paths.js';
+import { createExecutorSandbox, executorDir, executorRunDir, frameworkDir, latestRunVirtualPath } from './paths.js';
 import { DEFAULT_TOTAL_PING_TIMEOUT_MS, RegistrationLoop } from './registration.js';
 import type { CommandExecutorFactory, ContainerizerSeam, FilesSeam } from './seams.js';
-import { Executor, Framework, MAX_COMPLETED_FRAMEWORKS, type ExecutorChannel, type TerminationCause } from './state.js';
+import { createTask, Executor, Framework, MAX_COMPLETED_FRAMEWORKS, type ExecutorChannel, type TerminationCause } from './state.js';
 import { TaskStatusUpdateManager } from './status-updates/manager.js';
 import { idValue, isTerminalState, type Msg } from './types.js';
 
@@ -67,6 +71,8 @@ export interface AgentOptions {
   /** The master told us to shut down (ShutdownMessage). */
   onShutdown?: (message: string) => void;
   random?: () => number;
+  /** The running kernel's boot id, checkpointed for checkpointing frameworks (FT-05). */
+  bootId?: string;
 }
 
 /** Cumulative counters for /metrics/snapshot. */
@@ -111,6 +117,12 @@ export class Agent {
   private readonly files?: FilesSeam;
   /** Waiters for executors to terminate (stop()). */
   private readonly terminationWaiters = new Map<Executor, Array<() => void>>();
+  /** FT-05 checkpoints (written for frameworks with checkpoint=true only). */
+  private readonly checkpoints: Checkpointer;
+  private recoveringState = false;
+  /** Recovered executors that have not re-subscribed yet (--executor_reregistration_timeout). */
+  private readonly awaitingReregistration = new Set<Executor>();
+  private reregistrationsDone?: () => void;
 
   constructor(private readonly opts: AgentOptions) {
     this.clock = opts.clock;
@@ -123,7 +135,12 @@ export class Agent {
     this.masterUpid = m;
     this.containerizer = opts.containerizer;
     this.files = opts.files;
-    this.statusUpdates = new TaskStatusUpdateManager({ clock: opts.clock, forward: (u) => this.forward(u) });
+    this.checkpoints = new Checkpointer(opts.config.workDir);
+    this.statusUpdates = new TaskStatusUpdateManager({
+      clock: opts.clock,
+      forward: (u) => this.forward(u),
+      journal: checkpointJournal(this.checkpoints, (fwId, taskId) => this.runOf(fwId, taskId)),
+    });
     this.statusUpdates.pause();
     this.gc = new GarbageCollector({
       clock: opts.clock,
@@ -288,6 +305,10 @@ export class Agent {
     this.id = id;
     this.status = 'RUNNING';
     this.registeredOnce = true;
+    this.checkpoint(() => {
+      this.checkpoints.agent(this.info);
+      if (this.opts.bootId) this.checkpoints.bootId(this.opts.bootId);
+    });
     this.registration.registered(pingTimeout);
     log.info(`${reregistered ? 'Re-registered' : 'Registered'} with master ${this.masterPid}; given agent ID ${id}`);
     if (reregistered) this.reconcile((m.reconciliations as Msg[] | undefined) ?? []);
@@ -407,8 +428,10 @@ export class Agent {
         for (const t of tasks) this.dropTask(fw, t, `Executor ${executorId} is ${existing.kind === 'command' ? 'already in use' : 'terminating'}`);
         return;
       }
+      this.checkpointFramework(fw);
       for (const t of tasks) {
         fw.indexTask(idValue(t.task_id), existing);
+        this.checkpointTask(fw, existing, createTask(t, fw.info.id, this.id!, 'TASK_STAGING'));
         if (existing.phase === 'REGISTERING') existing.queuedTasks.set(idValue(t.task_id), t);
         else this.deliver(fw, existing, t, group ? tasks : undefined);
       }
@@ -452,6 +475,9 @@ export class Agent {
 
     const executor = new Executor(executorId, fw.id, executorInfo, containerId, directory, kind, this.clock.now());
     fw.executors.set(executorId, executor);
+    this.checkpointFramework(fw);
+    this.checkpoint(fw, () => this.checkpoints.executor(this.runRef(executor), executorInfo));
+    for (const t of tasks) this.checkpointTask(fw, executor, createTask(t, fw.info.id, agentId, 'TASK_STAGING'));
     const graceMs = shutdownGracePeriodMs(executorInfo, this.config.executorShutdownGracePeriodMs);
     const env = executorEnvironment({
       frameworkId: fw.id,
@@ -511,7 +537,8 @@ export class Agent {
     this.containerizer
       .launch({ containerId, sandbox: directory, command: launchCommand, env: launchEnv, user, resources: [...((executorInfo.resources as Msg[] | undefined) ?? []), ...tasks.flatMap((t) => (t.resources as Msg[] | undefined) ?? [])] })
       .then(
-        () => {
+        ({ pid }) => {
+          this.checkpoint(fw, () => this.checkpoints.forkedPid(this.runRef(executor), pid));
           if (this.status === 'TERMINATING') {
             // The agent stopped while the container was being started.
             void this.containerizer.destroy(containerId, 0);
@@ -583,7 +610,9 @@ export class Agent {
     executor.channel = channel;
     this.clock.clearTimeout(executor.registrationTimer);
     executor.registrationTimer = undefined;
+    this.checkpoint(fw, () => this.checkpoints.httpMarker(this.runRef(executor)));
     channel.subscribed(this.subscribedEvent(fw, executor));
+    this.reregistered(executor);
     if (executor.phase === 'TERMINATING' || executor.phase === 'TERMINATED') {
       channel.shutdown();
       return;
@@ -623,6 +652,8 @@ export class Agent {
       executor_id: executor.info.executor_id,
     };
     if (typeof st.timestamp !== 'number') st.timestamp = this.clock.now() / 1000;
+    const forked = st.container_status?.executor_pid;
+    if (executor.kind === 'command' && typeof forked === 'number') this.checkpoint(fw, () => this.checkpoints.forkedPid(this.runRef(executor), forked));
     const update = statusUpdateOf(fw.info.id, executor.info.executor_id, this.id!, st);
     const result = this.statusUpdate(fw, executor, update);
     if (result) executor.channel?.acknowledged(st.task_id, st.uuid);
@@ -850,6 +881,7 @@ export class Agent {
     if (!fw) return;
     if (typeof m.pid === 'string' && m.pid !== '') fw.pid = m.pid;
     if (m.framework_info) fw.info = { ...m.framework_info, id: fw.info.id };
+    this.checkpointFramework(fw);
   }
 
   // ---- executor termination ----
@@ -882,6 +914,9 @@ export class Agent {
         });
       }
     }
+    // A run whose executor is gone is not recovered again (its tasks' updates still are).
+    if (this.status !== 'TERMINATING') this.checkpoint(fw, () => this.checkpoints.executorCompleted(this.runRef(executor)));
+    this.reregistered(executor);
     const waiters = this.terminationWaiters.get(executor);
     this.terminationWaiters.delete(executor);
     for (const w of waiters ?? []) w();
@@ -924,5 +959,155 @@ export class Agent {
   /** True once the agent registered at least once. */
   get everRegistered(): boolean {
     return this.registeredOnce;
+  }
+
+  // ---- checkpointing and recovery (FT-05) ----
+
+  /** True from recover() until every recovered executor re-subscribed or timed out. */
+  get recovering(): boolean {
+    return this.recoveringState;
+  }
+
+  private runRef(executor: Executor): RunRef {
+    return { agentId: this.id!, frameworkId: executor.frameworkId, executorId: executor.id, containerId: executor.containerId };
+  }
+
+  /** Where a task's updates are journaled; undefined unless its framework checkpoints. */
+  private runOf(frameworkId: string, taskId: string): RunRef | undefined {
+    const fw = this.frameworkMap.get(frameworkId);
+    if (fw?.info.checkpoint !== true || !this.id) return undefined;
+    const executor = fw.executorOfTask(taskId);
+    return executor ? this.runRef(executor) : undefined;
+  }
+
+  /** Runs a checkpoint write (for a checkpointing framework, when one is given); failures are logged. */
+  private checkpoint(fwOrWrite: Framework | (() => void), write?: () => void): void {
+    if (typeof fwOrWrite !== 'function' && fwOrWrite.info.checkpoint !== true) return;
+    if (!this.id) return;
+    try {
+      (write ?? (fwOrWrite as () => void))();
+    } catch (e) {
+      log.error(`Failed to checkpoint: ${(e as Error).message}`);
+    }
+  }
+
+  private checkpointFramework(fw: Framework): void {
+    this.checkpoint(fw, () => this.checkpoints.framework(this.id!, fw.info, fw.pid));
+  }
+
+  private checkpointTask(fw: Framework, executor: Executor, task: Msg): void {
+    this.checkpoint(fw, () => this.checkpoints.task(this.runRef(executor), task));
+  }
+
+  /**
+   * Rebuilds the checkpointed frameworks, executors, tasks and status update streams, re-adopts
+   * running containers and gives HTTP executors --executor_reregistration_timeout to re-subscribe.
+   * Resolves once recovery is over; start() then re-registers under the recovered id.
+   */
+  async recover(state: AgentState, opts: { rebooted: boolean }): Promise<void> {
+    this.id = state.id;
+    this.recoveringState = true;
+    for (const fwState of state.frameworks) {
+      const fw = new Framework(fwState.id, { ...fwState.info, id: { value: fwState.id } }, fwState.pid);
+      for (const exState of fwState.executors) {
+        const run = exState.latest;
+        if (!run) continue;
+        // Streams are rebuilt for every task of the latest run, finished executors included.
+        for (const t of run.tasks) this.statusUpdates.recover(fw.id, t.id, t.updates, t.acks);
+        if (run.completed) continue;
+        this.recoverExecutor(fw, exState.id, exState.info, run, opts.rebooted);
+      }
+      if (fw.executors.size > 0) this.frameworkMap.set(fw.id, fw);
+    }
+    if (this.awaitingReregistration.size > 0) {
+      await new Promise<void>((resolve) => (this.reregistrationsDone = resolve));
+    }
+    this.recoveringState = false;
+    log.info(`Finished recovery of agent ${state.id}`);
+  }
+
+  private recoverExecutor(fw: Framework, executorId: string, info: Msg, run: NonNullable<AgentState['frameworks'][number]['executors'][number]['latest']>, rebooted: boolean): void {
+    const tasks = run.tasks.filter((t) => t.info);
+    const kind = tasks.length > 0 && tasks.every((t) => !t.info!.executor_id) ? 'command' : 'custom';
+    const directory = executorRunDir(this.config.workDir, this.id!, fw.id, executorId, run.containerId);
+    const executor = new Executor(executorId, fw.id, info, run.containerId, directory, kind, this.clock.now());
+    executor.phase = 'RUNNING';
+    fw.executors.set(executorId, executor);
+    this.files?.attach(directory, directory);
+    this.files?.attach(directory, latestRunVirtualPath(fw.id, executorId));
+    let terminal = false;
+    for (const t of tasks) {
+      const taskId = t.id;
+      fw.indexTask(taskId, executor);
+      executor.launchedTasks.set(taskId, { ...t.info!, state: 'TASK_STAGING', statuses: [] });
+      for (const u of t.updates) executor.updateTaskState(u.status, fw.info.id, this.id!);
+      const task = executor.task(taskId)!;
+      if (t.updates.length > 0) {
+        const last = t.updates[t.updates.length - 1]!;
+        task.status_update_state = last.status?.state;
+        task.status_update_uuid = last.uuid;
+      }
+      if (isTerminalState(task.state)) {
+        terminal = true;
+        // Acknowledged terminal tasks are done; the others wait for their acknowledgement.
+        if (pendingUpdates(t).length === 0) executor.completeTask(taskId);
+      }
+    }
+    const adopt = (this.containerizer as { adopt?: (id: string) => { running: boolean } }).adopt?.bind(this.containerizer);
+    if (rebooted || !adopt) {
+      const partitionAware = this.partitionAware(fw.info);
+      executor.termination = { state: partitionAware ? 'TASK_GONE' : 'TASK_LOST', reason: 'REASON_EXECUTOR_TERMINATED', message: 'Abnormal executor termination: unknown container' };
+      // Reported after the recovery loop, with the status update manager in place.
+      queueMicrotask(() => this.executorTerminated(fw, executor));
+      return;
+    }
+    const adopted = adopt(run.containerId);
+    log.info(`Recovered executor '${executorId}' of framework ${fw.id} (container ${run.containerId} ${adopted.running ? 'running' : 'exited'})`);
+    if (kind === 'command') {
+      const task = tasks[0]!.info!;
+      const ce = new RecoveredCommandTask({
+        task,
+        executorInfo: info,
+        frameworkInfo: fw.info,
+        agentId: this.id!,
+        containerId: run.containerId,
+        containerizer: this.containerizer,
+        clock: this.clock,
+        terminal,
+        sendUpdate: (status) => this.executorStatus(fw, executor, status),
+        onTerminated: () => this.executorTerminated(fw, executor),
+      });
+      executor.channel = commandChannel(ce);
+      ce.start();
+      return;
+    }
+    this.containerizer.wait(run.containerId).then(
+      (t) => this.executorTerminated(fw, executor, t.status),
+      () => this.executorTerminated(fw, executor),
+    );
+    if (!adopted.running) return;
+    // An HTTP executor re-subscribes on its own; until then it cannot be reached.
+    executor.phase = 'REGISTERING';
+    this.awaitingReregistration.add(executor);
+    executor.registrationTimer = this.clock.setTimeout(() => {
+      executor.registrationTimer = undefined;
+      if (executor.phase !== 'REGISTERING') return;
+      log.warn(`Executor '${executorId}' of framework ${fw.id} did not re-subscribe within ${this.config.executorReregistrationTimeoutMs}ms; destroying it`);
+      const partitionAware = this.partitionAware(fw.info);
+      executor.termination = {
+        state: partitionAware ? 'TASK_GONE' : 'TASK_LOST',
+        reason: 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT',
+        message: 'Executor did not reregister within the reregistration timeout',
+      };
+      executor.phase = 'TERMINATING';
+      this.reregistered(executor);
+      this.destroyContainer(fw, executor);
+    }, this.config.executorReregistrationTimeoutMs);
+  }
+
+  /** A recovered executor re-subscribed, timed out or ended: recovery may be over. */
+  private reregistered(executor: Executor): void {
+    if (!this.awaitingReregistration.delete(executor)) return;
+    if (this.awaitingReregistration.size === 0) this.reregistrationsDone?.();
   }
 }

@@ -23,6 +23,7 @@ import { AgentOperatorApi } from './http/operator-api.js';
 import { NestedContainers } from './nested/containers.js';
 import { agentRootLookup } from './nested/root-lookup.js';
 import { REGISTER_RETRY_INTERVAL_MAX_MS, resolveMasterPid } from './registration.js';
+import { currentBootId, planRecovery, removeCheckpoints, type RecoveryPlan } from './recovery/index.js';
 import type { Msg } from './types.js';
 
 const log = logger('agent');
@@ -99,6 +100,10 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   }
   const recover = flags.str('recover');
   if (recover !== 'reconnect' && recover !== 'cleanup') throw new FlagsError(`Unknown option for 'recover' flag ${recover}`);
+  const reconfigurationPolicy = flags.str('reconfiguration_policy')!;
+  if (reconfigurationPolicy !== 'equal' && reconfigurationPolicy !== 'additive') {
+    throw new FlagsError(`Unknown option for 'reconfiguration_policy' flag ${reconfigurationPolicy}`);
+  }
   const masterPid = await resolveMasterPid(flags.str('master')!);
   mkdirSync(workDir, { recursive: true });
 
@@ -145,6 +150,7 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   const boundPort = await server.listen();
   const port = flags.num('advertise_port') ?? boundPort;
   // From here on a failure must not leave the port open.
+  let plan: RecoveryPlan = { rebooted: false };
   let started: { agent: Agent; actor: ReturnType<Libprocess['spawn']>; stop: () => Promise<void>; stopped: Promise<void> };
   try {
     lp.setAddress(ip, port);
@@ -153,6 +159,9 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     const hostname = flags.str('hostname') ?? (flags.bool('hostname_lookup') ? os.hostname() : ip);
     const info: Msg = { hostname, port, resources: resources.toProto(), attributes };
     if (domain) info.domain = domain;
+    const bootId = currentBootId();
+    // Checkpoints of a previous run on this work_dir (FT-05); --strict makes problems fatal.
+    plan = planRecovery({ workDir, info, bootId, strict: flags.bool('strict'), reconfigurationPolicy });
 
     const files = new Files();
     files.install(server);
@@ -191,6 +200,7 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
       createCommandExecutor: (o) => new CommandExecutor(o),
       files,
       onShutdown: () => void stop(),
+      bootId,
     });
     const executorApi = new ExecutorApi(agent);
     executorApi.install(server);
@@ -216,7 +226,18 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     throw e;
   }
   const { agent, actor, stop, stopped } = started;
-  agent.start();
+  if (plan.agent) {
+    log.info(`Recovering agent ${plan.agent.id} from ${workDir}/meta${plan.rebooted ? ' (the host rebooted)' : ''}`);
+    await agent.recover(plan.agent, { rebooted: plan.rebooted });
+  }
+  if (recover === 'cleanup') {
+    // Everything recovered is killed, the checkpoints are removed, and the agent exits.
+    await stop();
+    removeCheckpoints(workDir);
+    log.info('Agent finished cleanup (--recover=cleanup); exiting');
+  } else {
+    agent.start();
+  }
   log.info(`Agent ${actor.pid} started (work_dir ${workDir}, resources ${resources.toString()})`);
   return {
     agent,

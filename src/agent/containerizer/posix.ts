@@ -20,6 +20,7 @@ import { createIsolation } from './isolators/create.js';
 import type { Limitation } from './isolators/isolator.js';
 import type { Isolation } from './isolators/isolation.js';
 import { joinCgroupsPrefix } from './isolators/launcher.js';
+import { checkContainer, watchAdopted } from './recover.js';
 import { programFor, supervisorArgv } from './supervisor.js';
 import { lookupUser } from './users.js';
 import { exitedWith, fromShellStatus, signaledBy, signalNumber, type Termination } from './wait-status.js';
@@ -209,6 +210,31 @@ export class PosixContainerizer implements Containerizer {
     child.once('exit', (code, signal) => this.exited(container, code, signal));
     child.on('error', (e) => log.warn(`supervisor of container ${id}: ${e.message}`));
     return container;
+  }
+
+  /**
+   * Takes over a container that a previous agent process launched (recover.ts): a running
+   * supervisor is watched through /proc; one that ended reports the status it recorded. Its
+   * termination then comes out of wait() like any other. Returns the pid while it runs.
+   */
+  adopt(containerId: string): { pid?: number; running: boolean } {
+    const known = this.live.get(containerId);
+    if (known) return { pid: known.pid, running: !known.exited };
+    const runDir = this.runDir(containerId);
+    const check = checkContainer(runDir);
+    let finish!: (t: Termination) => void;
+    const done = new Promise<Termination>((resolve) => (finish = resolve));
+    const container: Container = { id: containerId, pid: check.pid ?? 0, runDir, child: undefined, exited: false, done, finish };
+    this.live.set(containerId, container);
+    if (check.kind === 'running') {
+      const watch = watchAdopted(this.clock, check.pid, runDir);
+      void watch.exited.then((code) => this.exited(container, code ?? null, code === undefined ? 'SIGKILL' : null));
+      return { pid: check.pid, running: true };
+    }
+    // Ended while no agent was watching: the pid may have been reused since, so signal nothing.
+    container.exited = true;
+    void this.cleanUp(container, check.code === undefined ? signaledBy(9) : fromShellStatus(check.code));
+    return { running: false };
   }
 
   /** An isolator's limit was hit: remember why and destroy the container (Mesos does the same). */

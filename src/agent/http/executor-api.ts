@@ -132,6 +132,11 @@ export class ExecutorApi {
       sendText(res, 400, `Failed to validate executor::Call: ${invalid}`);
       return;
     }
+    // A restarting agent takes re-subscriptions only, until its recovery is over.
+    if (call.type !== 'SUBSCRIBE' && this.agent.recovering) {
+      sendText(res, 503, 'Agent has not finished recovery');
+      return;
+    }
     const fw = this.agent.framework(idValue(call.framework_id));
     if (!fw) {
       sendText(res, 400, 'Framework cannot be found');

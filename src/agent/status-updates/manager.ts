@@ -97,6 +97,29 @@ export class TaskStatusUpdateManager {
     return { kind: 'accepted' };
   }
 
+  /**
+   * Rebuilds a task's stream from its checkpoint (task.updates replayed by the recovering agent):
+   * every update counts as received, the unacknowledged ones are pending again, nothing is
+   * journaled twice. Pending heads go out on resume().
+   */
+  recover(frameworkId: string, taskId: string, updates: Msg[], acked: ReadonlySet<string>): void {
+    const stream = new TaskStream(frameworkId, taskId);
+    for (const u of updates) {
+      const key = uuidKey(u.uuid);
+      if (!key || stream.received.has(key)) continue;
+      stream.received.add(key);
+      if (!acked.has(key)) {
+        stream.pending.push(u);
+        continue;
+      }
+      stream.acknowledged.add(key);
+      if (isTerminalState(u.status?.state)) stream.terminated = true;
+    }
+    if (stream.terminated && stream.pending.length === 0) return;
+    this.streams.set(streamKey(frameworkId, taskId), stream);
+    this.sendHead(stream, true);
+  }
+
   /** The master's StatusUpdateAcknowledgementMessage for one update. */
   acknowledge(frameworkId: string, taskId: string, uuid: Buffer): AckResult {
     const stream = this.streams.get(streamKey(frameworkId, taskId));
