@@ -71,6 +71,8 @@ export function validateContainerId(id: Msg | undefined): string | undefined {
 export class NestedContainers implements Containerizer {
   private readonly children = new Map<string, Child>();
   private lookup: RootLookup = () => undefined;
+  /** Containers being destroyed: no new nested containers under them. */
+  private readonly destroying = new Set<string>();
 
   constructor(private readonly inner: Containerizer) {}
 
@@ -97,8 +99,13 @@ export class NestedContainers implements Containerizer {
   }
 
   async destroy(containerId: string, gracePeriodMs?: number): Promise<void> {
-    await this.destroyChildren(containerId);
-    await this.inner.destroy(containerId, gracePeriodMs);
+    this.destroying.add(containerId);
+    try {
+      await this.destroyChildren(containerId);
+      await this.inner.destroy(containerId, gracePeriodMs);
+    } finally {
+      this.destroying.delete(containerId);
+    }
   }
 
   containers(): string[] {
@@ -198,6 +205,7 @@ export class NestedContainers implements Containerizer {
   }
 
   private parentOf(parentKey: string): { sandbox: string; root: RootContainer; user?: string } | undefined {
+    if (this.destroying.has(parentKey)) return undefined;
     const nestedParent = this.children.get(parentKey);
     if (nestedParent) {
       if (nestedParent.state !== 'RUNNING') return undefined;
