@@ -435,6 +435,8 @@ export class Agent {
         if (existing.phase === 'REGISTERING') existing.queuedTasks.set(idValue(t.task_id), t);
         else this.deliver(fw, existing, t, group ? tasks : undefined);
       }
+      // A group queued for a registering executor is delivered as one LAUNCH_GROUP.
+      if (group && existing.phase === 'REGISTERING') existing.pendingGroups.push(tasks.map((t) => idValue(t.task_id)));
       return;
     }
     this.launchExecutor(fw, executorInfo, tasks, executorGiven ? 'custom' : 'command', group);
@@ -772,7 +774,12 @@ export class Agent {
     }
     if (executor.queuedTasks.has(taskId)) {
       const message = executor.phase === 'REGISTERING' ? 'Unregistered executor' : 'Killed before delivery to the executor';
-      this.agentUpdate(fw.info.id, executor.info.executor_id, taskIdMsg, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', message);
+      // A task group is atomic: killing one queued task kills the whole group.
+      const group = executor.pendingGroups.find((ids) => ids.includes(taskId)) ?? [taskId];
+      for (const id of group) {
+        const queued = executor.queuedTasks.get(id);
+        if (queued) this.agentUpdate(fw.info.id, executor.info.executor_id, queued.task_id, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', message);
+      }
       // An executor left with nothing to run is not worth waiting for.
       if (executor.phase === 'REGISTERING' && executor.queuedTasks.size === 0 && executor.launchedTasks.size === 0) {
         this.shutdownExecutor(fw, executor);

@@ -4,7 +4,8 @@ import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { type Clock, SystemClock } from '../common/clock.js';
 import { type FlagSpec, Flags, parseFlags } from '../common/flags.js';
-import { HttpServer } from '../common/http/server.js';
+import { HttpServer, sendJson } from '../common/http/server.js';
+import { toJson } from '../protocol/codec.js';
 import { logger, setLogLevel } from '../common/log.js';
 import { Libprocess } from '../transport/libprocess.js';
 import { formatUpid } from '../transport/upid.js';
@@ -12,6 +13,7 @@ import type { Allocator, AllocatorOptions, Msg } from './allocator/allocator.js'
 import { createAllocator } from './allocator/index.js';
 import { MASTER_CAPABILITIES, MESOS_VERSION } from './constants.js';
 import { installDriverProtocol } from './driver.js';
+import { REGISTRY_TYPE, type Registrar, registrarFromFlags } from './registry/index.js';
 import { MASTER_FLAGS as FLAG_SPECS } from './flags.js';
 import { masterAuth } from './http/auth.js';
 import { installMasterRoutes } from './http/routes.js';
@@ -100,10 +102,32 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     readwrite: flags.bool('authenticate_http_readwrite'),
   });
 
+  // The registry store (--registry, --work_dir) is checked before anything binds.
+  let master: Master | undefined;
+  const registrar: Registrar = registrarFromFlags(flags, clock, {
+    onPruned: (pruned) => master?.pruneAgents(pruned),
+    log: (m) => log.info(m),
+  });
+
+  let allocator: Allocator;
+  try {
+    allocator = options.allocator ?? (await createAllocator(flags.str('allocator') ?? 'hierarchical'));
+  } catch (e) {
+    await registrar.close().catch(() => undefined);
+    throw e;
+  }
+
   const bindIp = flags.str('ip') ?? '0.0.0.0';
   const server = new HttpServer({ host: bindIp, port: flags.num('port') ?? 5050, delegate: 'master' });
   const libprocess = new Libprocess(server, { ip: bindIp, port: 0, clock });
-  const boundPort = await server.listen();
+  let boundPort: number;
+  try {
+    boundPort = await server.listen();
+  } catch (e) {
+    libprocess.close();
+    await registrar.close().catch(() => undefined);
+    throw e;
+  }
 
   const host = flags.str('hostname') ?? osHostname();
   const ip = flags.str('advertise_ip') ?? (await advertisedIp(bindIp, host));
@@ -148,10 +172,11 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     maxUnreachableTasksPerFramework: flags.num('max_unreachable_tasks_per_framework') ?? 1000,
     rolesWhitelist: flags.str('roles') ? new Set(flags.str('roles')!.split(',').map((r) => r.trim())) : undefined,
     weights: parseWeights(flags.str('weights')),
+    agentReregisterTimeoutMs: flags.num('agent_reregister_timeout'),
   };
 
-  const allocator = options.allocator ?? (await createAllocator(flags.str('allocator') ?? 'hierarchical'));
-  const master = new Master({ id, info, clock, allocator, transport, settings, flags: flags.toJSON() });
+  master = new Master({ id, info, clock, allocator, transport, settings, flags: flags.toJSON(), registry: registrar });
+  const m = master;
   const allocatorOptions: AllocatorOptions = {
     clock,
     allocationIntervalMs: flags.num('allocation_interval') ?? 1000,
@@ -162,39 +187,51 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     filterGpuResources: flags.bool('filter_gpu_resources'),
     weights: parseWeights(flags.str('weights')),
   };
-  allocator.initialize(allocatorOptions, (fid, offers) => master.onAllocation(fid, offers), undefined, {
-    rescind: (fid, aid) => master.rescindOffersOn(fid, aid),
+  allocator.initialize(allocatorOptions, (fid, offers) => m.onAllocation(fid, offers), undefined, {
+    rescind: (fid, aid) => m.rescindOffersOn(fid, aid),
   });
+  try {
+    m.recover(await registrar.recover(info));
+  } catch (e) {
+    m.stop();
+    libprocess.close();
+    await server.close();
+    await registrar.close().catch(() => undefined);
+    throw e;
+  }
 
-  actor.install(MSG.registerSlave, (from, msg) => master.registerSlave(formatUpid(from), msg));
-  actor.install(MSG.reregisterSlave, (from, msg) => master.reregisterSlave(formatUpid(from), msg));
-  actor.install(MSG.unregisterSlave, (from, msg) => master.unregisterSlave(formatUpid(from), msg));
-  actor.install(MSG.statusUpdate, (from, msg) => master.statusUpdate(formatUpid(from), msg));
-  actor.install(MSG.exitedExecutor, (from, msg) => master.exitedExecutor(formatUpid(from), msg));
-  actor.install(MSG.executorToFramework, (from, msg) => master.executorToFramework(formatUpid(from), msg));
-  actor.install(MSG.updateSlave, () => master.inc('master/messages_update_slave'));
-  actor.onExited((peer) => master.exited(formatUpid(peer)));
+  actor.install(MSG.registerSlave, (from, msg) => m.registerSlave(formatUpid(from), msg));
+  actor.install(MSG.reregisterSlave, (from, msg) => m.reregisterSlave(formatUpid(from), msg));
+  actor.install(MSG.unregisterSlave, (from, msg) => m.unregisterSlave(formatUpid(from), msg));
+  actor.install(MSG.statusUpdate, (from, msg) => m.statusUpdate(formatUpid(from), msg));
+  actor.install(MSG.exitedExecutor, (from, msg) => m.exitedExecutor(formatUpid(from), msg));
+  actor.install(MSG.executorToFramework, (from, msg) => m.executorToFramework(formatUpid(from), msg));
+  actor.install(MSG.updateSlave, () => m.inc('master/messages_update_slave'));
+  actor.onExited((peer) => m.exited(formatUpid(peer)));
   installDriverProtocol(
     { install: (name, handler) => actor.install(name, (from, msg) => handler(formatUpid(from), msg as Msg)) },
-    master,
+    m,
     transport,
   );
 
-  installMasterRoutes(server, master, auth);
+  installMasterRoutes(server, m, auth);
+  // The registrar's own endpoint, as Mesos serves it.
+  server.route('/registrar(1)/registry', (req, res) => sendJson(res, 200, toJson(REGISTRY_TYPE, registrar.registry() ?? {}), req), ['GET', 'HEAD']);
   log.info(`Master ${id} (${hostname}) started on ${bindIp}:${boundPort}, advertised as ${pid}`);
 
   let stopped = false;
   return {
-    master,
+    master: m,
     port: boundPort,
     url: `http://${bindIp === '0.0.0.0' ? ip : bindIp}:${boundPort}`,
     pid,
     async stop() {
       if (stopped) return;
       stopped = true;
-      master.stop();
+      m.stop();
       libprocess.close();
       await server.close();
+      await registrar.close().catch(() => undefined);
     },
   };
 }

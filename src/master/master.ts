@@ -58,8 +58,24 @@ export interface MasterSettings {
   maxCompletedTasksPerFramework: number;
   maxUnreachableTasksPerFramework: number;
   rolesWhitelist?: Set<string>;
+  /** --agent_reregister_timeout: how long agents recovered from the registry may take to come back. */
+  agentReregisterTimeoutMs?: number;
   /** Static role weights from --weights. */
   weights?: Record<string, number>;
+}
+
+/** The registry operations the master uses (the Registrar of src/master/registry). */
+export interface RegistryPort {
+  admitAgent(agentInfo: Msg): Promise<boolean>;
+  updateAgent(agentInfo: Msg): Promise<boolean>;
+  markUnreachable(agentId: string, timeMs: number): Promise<boolean>;
+  markReachable(agentInfo: Msg): Promise<boolean>;
+  markGone(agentId: string, timeMs: number): Promise<boolean>;
+  removeAgent(agentId: string): Promise<boolean>;
+  deactivateAgent(agentId: string): Promise<boolean>;
+  reactivateAgent(agentId: string): Promise<boolean>;
+  updateWeights(weightInfos: Msg[]): Promise<boolean>;
+  metrics?(): Record<string, number>;
 }
 
 export interface MasterOptions {
@@ -71,6 +87,8 @@ export interface MasterOptions {
   settings: MasterSettings;
   /** Flag values as /flags reports them. */
   flags: Record<string, string>;
+  /** Where agent membership and weights are persisted (FT-02); none keeps them in memory only. */
+  registry?: RegistryPort;
 }
 
 /** Terminal states counted by `master/tasks_<state>` counters. */
@@ -95,6 +113,10 @@ export class Master {
   private readonly agentsByPid = new Map<string, Agent>();
   private readonly unreachable = new Map<string, { time: number; info: Msg }>();
   private readonly gone = new Map<string, number>();
+  /** Agents admitted in the registry that have not re-registered with this master yet (FT-03). */
+  private readonly recovered = new Map<string, { info: Msg; deactivated: boolean }>();
+  private reregisterTimer?: ReturnType<Clock['setTimeout']>;
+  private readonly registry?: RegistryPort;
   private readonly offerBook: OfferBook;
   private readonly health: AgentHealth;
   private nextFrameworkId = 0;
@@ -113,6 +135,7 @@ export class Master {
     this.transport = opts.transport;
     this.settings = opts.settings;
     this.flagValues = opts.flags;
+    this.registry = opts.registry;
     this.startTime = this.clock.now();
     this.electedTime = this.startTime;
     for (const [role, w] of Object.entries(this.settings.weights ?? {})) this.roleWeights.set(role, w);
@@ -140,6 +163,63 @@ export class Master {
   }
   get unreachableAgents(): ReadonlyMap<string, { time: number; info: Msg }> {
     return this.unreachable;
+  }
+  /** AgentInfos of agents known from the registry that have not re-registered yet. */
+  get recoveredAgents(): Msg[] {
+    return [...this.recovered.values()].map((r) => r.info);
+  }
+  registryMetrics(): Record<string, number> {
+    return this.registry?.metrics?.() ?? {};
+  }
+
+  /**
+   * Starts from the recovered registry (FT-03): admitted agents wait --agent_reregister_timeout to
+   * re-register, unreachable and gone agents and the weights are remembered.
+   */
+  recover(registry: Msg): void {
+    for (const s of (registry.slaves?.slaves ?? []) as Msg[]) {
+      const id: string | undefined = s.info?.id?.value;
+      if (id) this.recovered.set(id, { info: s.info, deactivated: s.deactivated === true });
+    }
+    for (const u of (registry.unreachable?.slaves ?? []) as Msg[]) {
+      if (u.id?.value) this.unreachable.set(u.id.value, { time: Number(u.timestamp?.nanoseconds ?? 0) / 1e6, info: { id: u.id } });
+    }
+    for (const g of (registry.gone?.slaves ?? []) as Msg[]) {
+      if (g.id?.value) this.gone.set(g.id.value, Number(g.timestamp?.nanoseconds ?? 0) / 1e6);
+    }
+    const weights = ((registry.weights ?? []) as Msg[]).map((w) => ({ role: String(w.info?.role), weight: Number(w.info?.weight) }));
+    if (weights.length > 0) {
+      for (const w of weights) this.roleWeights.set(w.role, w.weight);
+      this.allocator.updateWeights(weights);
+    }
+    if (this.recovered.size > 0) {
+      log.info(`Recovered ${this.recovered.size} agent(s) from the registry; waiting for them to re-register`);
+      this.reregisterTimer = this.clock.setTimeout(() => this.recoveredAgentsTimeout(), this.settings.agentReregisterTimeoutMs ?? 600_000);
+    }
+  }
+
+  /** Recovered agents that did not come back in time become unreachable. */
+  private recoveredAgentsTimeout(): void {
+    this.reregisterTimer = undefined;
+    const now = this.clock.now();
+    for (const [id, r] of this.recovered) {
+      log.warn(`Agent ${id} did not re-register within --agent_reregister_timeout; marking it unreachable`);
+      this.unreachable.set(id, { time: now, info: r.info });
+      this.persist('mark unreachable', this.registry?.markUnreachable(id, now));
+      this.inc('master/recovery_slave_removals');
+    }
+    this.recovered.clear();
+  }
+
+  /** Registry GC dropped these agents. */
+  pruneAgents(pruned: { unreachable: string[]; gone: string[] }): void {
+    for (const id of pruned.unreachable) this.unreachable.delete(id);
+    for (const id of pruned.gone) this.gone.delete(id);
+  }
+
+  /** Registry writes are not awaited: the master's state moves on, failures are logged. */
+  private persist(what: string, op: Promise<boolean> | undefined): void {
+    op?.catch((e) => log.error(`Registry operation '${what}' failed: ${(e as Error).message}`));
   }
   get offers(): Iterable<OfferRecord> {
     return this.offerBook.values();
@@ -171,6 +251,7 @@ export class Master {
   updateWeights(weights: Array<{ role: string; weight: number }>): void {
     for (const { role, weight } of weights) this.roleWeights.set(role, weight);
     this.allocator.updateWeights(weights);
+    this.persist('update weights', this.registry?.updateWeights(weights.map(({ role, weight }) => ({ role, weight }))));
   }
 
   /** Operator API SUBSCRIBE: `fn` sees every master Event (TASK_ADDED, AGENT_REMOVED, ...). */
@@ -218,6 +299,7 @@ export class Master {
     }
     this.offerBook.close();
     this.health.close();
+    this.clock.clearTimeout(this.reregisterTimer);
     this.allocator.close();
   }
 
@@ -727,8 +809,8 @@ export class Master {
         return u ? u.time / 1000 : undefined;
       },
       isGone: (id) => this.gone.has(id),
-      isRecovered: () => false,
-      anyRecovered: () => false,
+      isRecovered: (id) => this.recovered.has(id),
+      anyRecovered: () => this.recovered.size > 0,
     };
   }
 
@@ -900,6 +982,7 @@ export class Master {
     const id = agentIdFor(this.id, this.nextAgentId++);
     const agent = new Agent(id, slaveInfo, from, String(msg.version ?? ''), capabilityTypes(msg.agent_capabilities), total, this.clock.now());
     this.admit(agent, false);
+    this.persist('admit agent', this.registry?.admitAgent(agent.info));
     this.inc('master/slave_registrations');
     log.info(`Registered agent ${id} at ${from} (${agent.hostname}) with ${total.toString()}`);
     this.transport.send(from, MSG.slaveRegistered, { slave_id: { value: id }, connection: this.connectionInfo() });
@@ -956,6 +1039,7 @@ export class Master {
         known.capabilities = capabilities;
         known.info = { ...slaveInfo, id: { value: id } };
         this.allocator.updateAgent(id, known.info, total, capabilities);
+        this.persist('update agent', this.registry?.updateAgent(known.info));
       }
       known.reregisteredTime = this.clock.now();
       this.reconnect(known);
@@ -979,6 +1063,19 @@ export class Master {
     if (stale) this.removeAgent(stale, 'a new agent registered at the same address', 'removed');
     const agent = new Agent(id, slaveInfo, from, String(msg.version ?? ''), capabilityTypes(msg.agent_capabilities), total, this.clock.now());
     agent.reregisteredTime = agent.registeredTime;
+    const recovered = this.recovered.get(id);
+    if (recovered) {
+      // Known from the registry (master failover): already admitted there.
+      this.recovered.delete(id);
+      agent.deactivated = recovered.deactivated;
+      if (this.recovered.size === 0) {
+        this.clock.clearTimeout(this.reregisterTimer);
+        this.reregisterTimer = undefined;
+      }
+    } else {
+      // Back from unreachable, or unknown to the registry: admitted again.
+      this.persist('mark reachable', this.registry?.markReachable(agent.info));
+    }
     const n = /-S(\d+)$/.exec(id);
     if (n && id.startsWith(`${this.id}-S`)) this.nextAgentId = Math.max(this.nextAgentId, Number(n[1]) + 1);
     this.admit(agent, false);
@@ -1021,6 +1118,7 @@ export class Master {
       if (fw && !fw.recovered) used.set(fid, r);
     }
     this.allocator.addAgent(id, agent.info, agent.capabilities, total, used);
+    if (agent.deactivated) this.allocator.deactivateAgent(id);
     this.emit(() => ({ type: 'AGENT_ADDED', agent_added: { agent: agentModel(this, agent) } }));
     for (const fw of this.frameworksById.values()) {
       if (agent.tasks.has(fw.id) || agent.executors.has(fw.id)) {
@@ -1153,8 +1251,16 @@ export class Master {
       fw?.executors.delete(agent.id);
     }
     agent.executors.clear();
-    if (unreachable) this.unreachable.set(agent.id, { time: this.clock.now(), info: agent.info });
-    if (mode === 'gone') this.gone.set(agent.id, this.clock.now());
+    const nowMs = this.clock.now();
+    if (unreachable) {
+      this.unreachable.set(agent.id, { time: nowMs, info: agent.info });
+      this.persist('mark unreachable', this.registry?.markUnreachable(agent.id, nowMs));
+    } else if (mode === 'gone') {
+      this.gone.set(agent.id, nowMs);
+      this.persist('mark gone', this.registry?.markGone(agent.id, nowMs));
+    } else {
+      this.persist('remove agent', this.registry?.removeAgent(agent.id));
+    }
     this.inc('master/slave_removals');
     for (const fw of this.frameworksById.values()) fw.send({ type: 'FAILURE', failure: { agent_id: { value: agent.id } } });
     this.emit(() => ({ type: 'AGENT_REMOVED', agent_removed: { agent_id: { value: agent.id } } }));
@@ -1173,6 +1279,7 @@ export class Master {
     // An unreachable agent: its tasks are now definitely gone.
     this.unreachable.delete(agentId);
     this.gone.set(agentId, this.clock.now());
+    this.persist('mark gone', this.registry?.markGone(agentId, this.clock.now()));
     for (const fw of this.frameworksById.values()) {
       for (const task of [...fw.unreachableTasks.values()]) {
         if (task.agentId !== agentId) continue;
@@ -1197,6 +1304,7 @@ export class Master {
     if (!agent) return false;
     if (agent.deactivated === deactivated) return true;
     agent.deactivated = deactivated;
+    this.persist(deactivated ? 'deactivate agent' : 'reactivate agent', deactivated ? this.registry?.deactivateAgent(agentId) : this.registry?.reactivateAgent(agentId));
     if (deactivated) {
       for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true);
       if (agent.active) this.allocator.deactivateAgent(agent.id);

@@ -76,7 +76,7 @@ export function agentModel(master: Master, a: Agent): Msg {
 }
 
 export function getAgents(master: Master): Msg {
-  return { agents: [...master.agents].map((a) => agentModel(master, a)), recovered_agents: [] };
+  return { agents: [...master.agents].map((a) => agentModel(master, a)), recovered_agents: master.recoveredAgents };
 }
 
 export function getFrameworks(master: Master): Msg {

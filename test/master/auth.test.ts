@@ -14,7 +14,7 @@ test('--authenticate_http_* answer 401 without valid credentials and check princ
   const creds = join(dir, 'credentials.json');
   writeFileSync(creds, JSON.stringify({ credentials: [{ principal: 'alice', secret: 'pw' }, { principal: 'bob', secret: 'pw2' }] }));
   const m = await startMaster(
-    ['--ip=127.0.0.1', '--port=0', `--credentials=${creds}`, '--authenticate_http_frameworks', '--authenticate_http_readonly', '--authenticate_http_readwrite'],
+    ['--ip=127.0.0.1', '--port=0', '--registry=in_memory', `--credentials=${creds}`, '--authenticate_http_frameworks', '--authenticate_http_readonly', '--authenticate_http_readwrite'],
     { env: {} },
   );
   const s = new Scheduler(m.url);
@@ -55,5 +55,5 @@ test('--authenticate_http_* answer 401 without valid credentials and check princ
 });
 
 test('HTTP authentication without --credentials refuses to start', async () => {
-  await assert.rejects(startMaster(['--ip=127.0.0.1', '--port=0', '--authenticate_http_frameworks'], { env: {} }), /--credentials/);
+  await assert.rejects(startMaster(['--ip=127.0.0.1', '--port=0', '--registry=in_memory', '--authenticate_http_frameworks'], { env: {} }), /--credentials/);
 });

@@ -199,7 +199,9 @@ test('startMaster rejects unknown flags and accepts every Mesos master flag name
   for (const name of ['zk', 'quorum', 'registry', 'work_dir', 'offer_timeout', 'max_completed_frameworks', 'authenticate_http_readonly', 'webui_dir', 'weights', 'roles']) {
     assert.ok(MASTER_FLAGS.some((f) => f.name === name), name);
   }
-  const m = await startMaster(['--ip=127.0.0.1', '--port=0', '--zk_session_timeout=20secs', '--webui_dir=/x'], { env: { MESOS_CLUSTER: 'from-env' } });
+  // The default registry (replicated_log) needs --work_dir, as in Mesos.
+  await assert.rejects(startMaster(['--ip=127.0.0.1', '--port=0'], { env: {} }), /--work_dir needed for replicated log based registry/);
+  const m = await startMaster(['--ip=127.0.0.1', '--port=0', '--registry=in_memory', '--zk_session_timeout=20secs', '--webui_dir=/x'], { env: { MESOS_CLUSTER: 'from-env' } });
   try {
     assert.ok(m.port > 0);
     assert.equal(m.url, `http://127.0.0.1:${m.port}`);

@@ -78,5 +78,6 @@ export function metricsSnapshot(master: Master): Record<string, number> {
   out['master/event_queue_http_requests'] = 0;
   out['master/operator_event_stream_subscribers'] = 0;
   for (const [k, v] of Object.entries(master.allocatorMetrics())) out[k] = v;
+  for (const [k, v] of Object.entries(master.registryMetrics())) out[k] = v;
   return out;
 }

@@ -148,6 +148,17 @@ function agentBaseJson(a: Agent): Msg {
   return out;
 }
 
+function recoveredJson(info: Msg): Msg {
+  const out: Msg = {
+    id: info.id?.value ?? '',
+    hostname: info.hostname ?? '',
+    port: info.port ?? 5051,
+    attributes: attributesToLegacyJson(info.attributes ?? []),
+  };
+  if (info.domain) out.domain = toJson('mesos.v1.DomainInfo', info.domain);
+  return out;
+}
+
 export function agentJson(master: Master, a: Agent, full = false): Msg {
   const out = agentBaseJson(a);
   out.pid = a.pid;
@@ -199,7 +210,7 @@ export function stateJson(master: Master): Msg {
   if (master.flagValues.external_log_file !== undefined) out.external_log_file = master.flagValues.external_log_file;
   out.flags = master.flagValues;
   out.slaves = agents.map((a) => agentJson(master, a));
-  out.recovered_slaves = [];
+  out.recovered_slaves = master.recoveredAgents.map(recoveredJson);
   out.frameworks = [...master.frameworks].map((f) => frameworkJson(master, f));
   out.completed_frameworks = master.completedFrameworks.map((f) => frameworkJson(master, f));
   out.orphan_tasks = [];
@@ -255,7 +266,7 @@ export function frameworksJson(master: Master, frameworkId?: string): Msg {
 export function slavesJson(master: Master, agentId?: string): Msg {
   return {
     slaves: [...master.agents].filter((a) => agentId === undefined || a.id === agentId).map((a) => agentJson(master, a, true)),
-    recovered_slaves: [],
+    recovered_slaves: master.recoveredAgents.map(recoveredJson),
   };
 }
 
