@@ -9,6 +9,7 @@ import { DEFAULT_REFUSE_SECONDS, HEARTBEAT_INTERVAL_MS, HTTP_FRAMEWORK_PID, MAX_
 import { AgentHealth, type ObserverActor, PONG } from './health.js';
 import { agentModel, frameworkModel, taskModel } from './model.js';
 import { OfferBook } from './offers.js';
+import { checkQuotaUpdate, isRemoval, toAllocatorQuota, validateQuotaConfig } from './quota.js';
 import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, frameworkRoles } from './records.js';
 import { reconcileExplicit, reconcileImplicit, type ReconcileView } from './reconciliation.js';
 import { isTerminalState, masterStatus } from './task-states.js';
@@ -75,6 +76,7 @@ export interface RegistryPort {
   deactivateAgent(agentId: string): Promise<boolean>;
   reactivateAgent(agentId: string): Promise<boolean>;
   updateWeights(weightInfos: Msg[]): Promise<boolean>;
+  updateQuota(quotaConfigs: Msg[]): Promise<boolean>;
   metrics?(): Record<string, number>;
 }
 
@@ -126,6 +128,8 @@ export class Master {
   private readonly operatorListeners = new Set<(event: Msg) => void>();
   /** Role weights (--weights, then UPDATE_WEIGHTS); the allocator is told of every change. */
   private readonly roleWeights = new Map<string, number>();
+  /** QuotaConfig by role (UPDATE_QUOTA); the allocator enforces them. */
+  private readonly quotaConfigs = new Map<string, Msg>();
 
   constructor(opts: MasterOptions) {
     this.id = opts.id;
@@ -192,6 +196,15 @@ export class Master {
       for (const w of weights) this.roleWeights.set(w.role, w.weight);
       this.allocator.updateWeights(weights);
     }
+    const quotas = new Map<string, ReturnType<typeof toAllocatorQuota>>();
+    for (const c of (registry.quota_configs ?? []) as Msg[]) {
+      this.quotaConfigs.set(String(c.role), c);
+      quotas.set(String(c.role), toAllocatorQuota(c));
+    }
+    // Allocation may pause until enough agents are back when quotas exist (ALC-10).
+    const recover = (this.allocator as unknown as { recover?: (n: number, q: typeof quotas) => void }).recover;
+    if (typeof recover === 'function') recover.call(this.allocator, this.recovered.size, quotas);
+    else for (const [role, q] of quotas) this.allocator.updateQuota(role, q);
     if (this.recovered.size > 0) {
       log.info(`Recovered ${this.recovered.size} agent(s) from the registry; waiting for them to re-register`);
       this.reregisterTimer = this.clock.setTimeout(() => this.recoveredAgentsTimeout(), this.settings.agentReregisterTimeoutMs ?? 600_000);
@@ -252,6 +265,56 @@ export class Master {
     for (const { role, weight } of weights) this.roleWeights.set(role, weight);
     this.allocator.updateWeights(weights);
     this.persist('update weights', this.registry?.updateWeights(weights.map(({ role, weight }) => ({ role, weight }))));
+  }
+
+  get quotas(): ReadonlyMap<string, Msg> {
+    return this.quotaConfigs;
+  }
+
+  /** UPDATE_QUOTA (all or nothing): returns an error for a 400, or undefined. */
+  updateQuota(configs: Msg[], force: boolean): string | undefined {
+    const seen = new Set<string>();
+    for (const c of configs) {
+      const err = validateQuotaConfig(c);
+      if (err) return `Invalid QuotaConfig: ${err}`;
+      if (seen.has(String(c.role))) return `Invalid QuotaConfig: role '${c.role}' appears more than once`;
+      seen.add(String(c.role));
+    }
+    if (!force) {
+      const err = checkQuotaUpdate(configs, {
+        capacity: this.clusterCapacity(),
+        consumed: (role) => this.consumedBy(role),
+        current: this.quotaConfigs,
+      });
+      if (err) return err;
+    }
+    for (const c of configs) {
+      const role = String(c.role);
+      if (isRemoval(c)) this.quotaConfigs.delete(role);
+      else this.quotaConfigs.set(role, c);
+      this.allocator.updateQuota(role, toAllocatorQuota(c));
+    }
+    this.persist('update quota', this.registry?.updateQuota(configs));
+    return undefined;
+  }
+
+  private clusterCapacity(): Map<string, number> {
+    let total = Resources.empty();
+    for (const a of this.agentsById.values()) total = total.plus(a.total);
+    return total.scalarsOnly().quantities();
+  }
+
+  /** Quota consumption: the role's reservations plus its unreserved allocations. */
+  private consumedBy(role: string): Map<string, number> {
+    let consumed = Resources.empty();
+    for (const a of this.agentsById.values()) {
+      consumed = consumed.plus(a.total.reserved(role));
+      for (const used of a.usedByFramework.values()) {
+        const mine = used.allocations().get(role);
+        if (mine) consumed = consumed.plus(mine.unreserved().unallocate());
+      }
+    }
+    return consumed.scalarsOnly().quantities();
   }
 
   /** Operator API SUBSCRIBE: `fn` sees every master Event (TASK_ADDED, AGENT_REMOVED, ...). */

@@ -13,6 +13,7 @@ import type { Msg } from '../allocator/allocator.js';
 import { HEARTBEAT_INTERVAL_MS, MESOS_VERSION } from '../constants.js';
 import type { Master } from '../master.js';
 import { getAgents, getExecutors, getFrameworks, getState, getTasks, roleSummaries } from '../model.js';
+import { configFromRequest, quotaStatus } from '../quota.js';
 import { BUILD } from './build.js';
 import type { BasicAuth } from './auth.js';
 import { metricsSnapshot } from './metrics.js';
@@ -205,6 +206,29 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
         const fw = master.framework(call.teardown.framework_id?.value);
         if (!fw) return sendText(res, 400, 'No framework found with specified ID');
         master.removeFramework(fw);
+        return ok(res);
+      }
+      case 'GET_QUOTA':
+        return respond(res, accept, { type: 'GET_QUOTA', get_quota: { status: quotaStatus(master.quotas.values()) } });
+      case 'UPDATE_QUOTA': {
+        const err = master.updateQuota(call.update_quota.quota_configs ?? [], call.update_quota.force === true);
+        if (err) return sendText(res, 400, err);
+        return ok(res);
+      }
+      case 'SET_QUOTA': {
+        const config = configFromRequest(call.set_quota.quota_request ?? {});
+        if (typeof config === 'string') return sendText(res, 400, config);
+        if (master.quotas.has(config.role)) {
+          return sendText(res, 400, `Failed to validate set quota request: Can not set quota for role '${config.role}' which already has quota`);
+        }
+        const err = master.updateQuota([config], call.set_quota.quota_request?.force === true);
+        if (err) return sendText(res, 400, err);
+        return ok(res);
+      }
+      case 'REMOVE_QUOTA': {
+        const role = String(call.remove_quota.role);
+        if (!master.quotas.has(role)) return sendText(res, 400, `Failed to remove quota: Role '${role}' has no quota set`);
+        master.updateQuota([{ role }], true);
         return ok(res);
       }
       case 'MARK_AGENT_GONE': {

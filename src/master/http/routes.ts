@@ -1,10 +1,13 @@
 // The master's HTTP endpoints. The server's delegate is `master`, so `/master/x` reaches `/x`.
 import type { ServerResponse } from 'node:http';
 import { type HttpRequest, type HttpServer, sendJson, sendText } from '../../common/http/server.js';
+import { fromJson, toJson } from '../../protocol/codec.js';
+import type { Msg } from '../allocator/allocator.js';
 import { MESOS_VERSION } from '../constants.js';
 import type { Master } from '../master.js';
 import { BUILD } from './build.js';
 import { roleSummaries } from '../model.js';
+import { configFromRequest, quotaStatus } from '../quota.js';
 import { validateRole } from '../../resources/index.js';
 import { type MasterAuth, noAuth } from './auth.js';
 import { metricsSnapshot } from './metrics.js';
@@ -88,6 +91,40 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
     },
     ['GET', 'HEAD', 'PUT'],
   );
+  // LEG-M08 (deprecated quota endpoint): GET status, POST a QuotaRequest, DELETE /quota/<role>.
+  const quota = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
+    if (!(req.method === 'GET' || req.method === 'HEAD' ? auth.readonly : auth.readwrite).authenticate(req, res)) return;
+    if (req.method === 'GET' || req.method === 'HEAD') return sendJson(res, 200, toJson('mesos.v1.quota.QuotaStatus', quotaStatus(master.quotas.values())), req);
+    if (req.method === 'POST' && req.path === '/quota') {
+      let request: Msg;
+      try {
+        request = fromJson('mesos.v1.quota.QuotaRequest', JSON.parse((await req.body()).toString('utf8')));
+      } catch (e) {
+        return sendText(res, 400, `Failed to parse set quota request JSON: ${(e as Error).message}`);
+      }
+      const config = configFromRequest(request);
+      if (typeof config === 'string') return sendText(res, 400, config);
+      if (master.quotas.has(config.role)) {
+        return sendText(res, 400, `Failed to validate set quota request: Can not set quota for role '${config.role}' which already has quota`);
+      }
+      const err = master.updateQuota([config], request.force === true);
+      if (err) return sendText(res, 400, err);
+      res.writeHead(200, { 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    if (req.method === 'DELETE' && req.path.startsWith('/quota/')) {
+      const role = req.path.slice('/quota/'.length);
+      if (!master.quotas.has(role)) return sendText(res, 400, `Failed to remove quota: Role '${role}' has no quota set`);
+      master.updateQuota([{ role }], true);
+      res.writeHead(200, { 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    sendText(res, 405, `Expecting one of { 'GET', 'POST', 'DELETE' }, but received '${req.method}'`, { Allow: 'GET, POST, DELETE' });
+  };
+  server.route('/quota', quota);
+  server.routePrefix('/quota/', quota);
   // LEG-M11: POST form `frameworkId=<id>`.
   server.route(
     '/teardown',
