@@ -80,6 +80,16 @@ export class DefaultExecutor {
     this.exId = { value: opts.executorId };
   }
 
+  /** True while subscribed to the agent. */
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** Status updates the agent has not acknowledged yet. */
+  get unacknowledgedUpdates(): number {
+    return this.unacked.size;
+  }
+
   /** Subscribes; rejects if the very first subscription fails. */
   async start(): Promise<void> {
     await this.subscribe();
