@@ -3,7 +3,7 @@
 // executor process (bin/mesos-default-executor) running each task in a nested container.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SystemClock } from '../../src/common/clock.js';
 import { Cluster } from '../cluster/harness.js';
@@ -27,7 +27,7 @@ async function untilState(cluster: Cluster, taskId: string, state: string): Prom
   }
 }
 
-async function launchGroup(cluster: Cluster, executorId: string, tasks: Array<{ id: string; command: string }>): Promise<Msg> {
+async function launchGroup(cluster: Cluster, executorId: string, tasks: Array<{ id: string; command: string; container?: Msg }>): Promise<Msg> {
   const offers = await cluster.awaitEvent((e) => e.type === 'OFFERS' && e.offers.offers.some((o: Msg) => cpusOf(o) >= 1), 20_000);
   const offer = offers.offers.offers.find((o: Msg) => cpusOf(o) >= 1);
   const role = offer.allocation_info?.role ?? '*';
@@ -44,6 +44,7 @@ async function launchGroup(cluster: Cluster, executorId: string, tasks: Array<{ 
     agent_id: offer.agent_id,
     resources: [res('cpus', 0.1), res('mem', 32)],
     command: { value: t.command },
+    ...(t.container ? { container: t.container } : {}),
   }));
   const r = await cluster.scheduler.accept([offer.id], [{ type: 'LAUNCH_GROUP', launch_group: { executor, task_group: { tasks: taskInfos } } }]);
   assert.ok(r.status === 202 || r.status === 200, `ACCEPT answered ${r.status}`);
@@ -87,8 +88,10 @@ test('task groups with the default executor: run and kill as a group, a failing 
   for (const id of ['b2', 'b3']) assert.equal((await untilState(cluster, id, 'TASK_KILLED')).state, 'TASK_KILLED', id);
 
   // 3. Three tasks exit 0: TASK_FINISHED each, and each nested sandbox holds its task's stdout.
+  //    A SANDBOX_PATH volume of type PARENT shares a directory of the executor's sandbox.
   const finishers = ['c1', 'c2', 'c3'];
-  await launchGroup(cluster, 'group-c', finishers.map((id) => ({ id, command: `echo "out of ${id}"; echo "$MESOS_SANDBOX" > sandbox.txt` })));
+  const shared = { type: 'MESOS', volumes: [{ container_path: 'data', mode: 'RW', source: { type: 'SANDBOX_PATH', sandbox_path: { type: 'PARENT', path: 'shared' } } }] };
+  await launchGroup(cluster, 'group-c', finishers.map((id) => ({ id, command: `echo "out of ${id}"; echo "$MESOS_SANDBOX" > sandbox.txt; echo ${id} > data/${id}`, container: shared })));
   const runs = join(agent.agent.config.workDir, 'slaves', agent.agent.agentId!, 'frameworks', state.frameworks[0].id, 'executors', 'group-c', 'runs', 'latest');
   for (const id of finishers) {
     const s = await untilState(cluster, id, 'TASK_FINISHED');
@@ -99,4 +102,8 @@ test('task groups with the default executor: run and kill as a group, a failing 
     assert.equal(readFileSync(join(sandbox, 'stdout'), 'utf8').trim(), `out of ${id}`);
     assert.match(readFileSync(join(sandbox, 'sandbox.txt'), 'utf8').trim(), new RegExp(`/containers/${nested.value}$`));
   }
+  assert.deepEqual(readdirSync(join(runs, 'shared')).sort(), finishers);
+  // The executor exits once its group is done; the scheduler hears of it.
+  const failure = await cluster.awaitEvent((e) => e.type === 'FAILURE' && e.failure.executor_id?.value === 'group-c', 20_000);
+  assert.equal(failure.failure.status, 0);
 });

@@ -101,6 +101,13 @@ test('agent operator API: nested containers under a running executor container',
     const docker = await call(agent, { ...launch(parent, 'd1', 'true'), launch_container: { ...launch(parent, 'd1', 'true').launch_container, container: { type: 'DOCKER', docker: { image: 'x' } } } });
     assert.equal(docker.status, 400);
     assert.match(docker.body.toString(), /not supported/);
+    const withVolume = (volume: unknown) => ({ ...launch(parent, 'v1', 'true'), launch_container: { ...launch(parent, 'v1', 'true').launch_container, container: { type: 'MESOS', volumes: [volume] } } });
+    const hostPath = await call(agent, withVolume({ container_path: 'x', mode: 'RW', source: { type: 'HOST_PATH', host_path: { path: '/etc' } } }));
+    assert.equal(hostPath.status, 400);
+    assert.match(hostPath.body.toString(), /only SANDBOX_PATH/);
+    const escape = await call(agent, withVolume({ container_path: '../x', mode: 'RW', source: { type: 'SANDBOX_PATH', sandbox_path: { type: 'PARENT', path: 'shared' } } }));
+    assert.equal(escape.status, 400);
+    assert.match(escape.body.toString(), /inside the sandbox/);
     assert.equal((await call(agent, { type: 'WAIT_CONTAINER', wait_container: { container_id: nestedId(parent, 'nope') } })).status, 404);
     assert.equal((await call(agent, { type: 'KILL_CONTAINER', kill_container: { container_id: nestedId(parent, 'nope') } })).status, 404);
 

@@ -11,6 +11,7 @@ import { validateIdValue } from '../../common/ids.js';
 import { logger } from '../../common/log.js';
 import type { Msg } from '../../protocol/codec.js';
 import type { Containerizer, LaunchSpec, Termination } from '../containerizer/index.js';
+import { mountSandboxVolumes, validateSandboxVolumes } from './volumes.js';
 
 const log = logger('nested');
 
@@ -144,6 +145,8 @@ export class NestedContainers implements Containerizer {
       throw new NestedContainerError(400, 'The provided ContainerInfo is not supported');
     }
     if (!command) throw new NestedContainerError(400, "Expecting 'command' to be present");
+    const badVolume = validateSandboxVolumes(container);
+    if (badVolume) throw new NestedContainerError(400, badVolume);
     const parentKey = containerKey(containerId.parent);
     const parent = this.parentOf(parentKey);
     if (!parent) throw new NestedContainerError(400, `Parent container ${parentKey} does not exist`);
@@ -156,6 +159,7 @@ export class NestedContainers implements Containerizer {
     this.children.set(key, child);
     try {
       await fs.promises.mkdir(sandbox, { recursive: true });
+      await mountSandboxVolumes(container, sandbox, parent.sandbox);
       // The whole environment: the command's own variables are applied by the containerizer.
       await this.inner.launch({ containerId: key, sandbox, command, env: { MESOS_SANDBOX: sandbox }, ...(user ? { user } : {}), resources: [] });
     } catch (e) {
