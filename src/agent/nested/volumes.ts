@@ -11,7 +11,7 @@ import type { Msg } from '../../protocol/codec.js';
 function inside(base: string, rel: unknown): string | undefined {
   if (typeof rel !== 'string' || rel.length === 0 || path.isAbsolute(rel)) return undefined;
   const full = path.resolve(base, rel);
-  return full === base || full.startsWith(base + path.sep) ? full : undefined;
+  return full.startsWith(base + path.sep) ? full : undefined;
 }
 
 /** Validates the volumes; returns an error message fit for a 400, or undefined. */
@@ -20,8 +20,8 @@ export function validateSandboxVolumes(container: Msg | undefined): string | und
     if (v.source?.type !== 'SANDBOX_PATH') return `Volume '${v.container_path}': only SANDBOX_PATH volumes are supported for nested containers`;
     const kind = v.source.sandbox_path?.type;
     if (kind !== 'PARENT' && kind !== 'SELF') return `Volume '${v.container_path}': unknown sandbox path type '${kind}'`;
-    if (inside('/x', v.container_path) === undefined) return `Volume '${v.container_path}': the container path must be relative and stay inside the sandbox`;
-    if (inside('/x', v.source.sandbox_path.path) === undefined) return `Volume '${v.container_path}': the sandbox path must be relative and stay inside the sandbox`;
+    if (inside('/sandbox', v.container_path) === undefined) return `Volume '${v.container_path}': the container path must be relative and stay inside the sandbox`;
+    if (inside('/sandbox', v.source.sandbox_path.path) === undefined) return `Volume '${v.container_path}': the sandbox path must be relative and stay inside the sandbox`;
   }
   return undefined;
 }
