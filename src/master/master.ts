@@ -38,6 +38,7 @@ export const MSG = {
   shutdownExecutor: 'mesos.internal.ShutdownExecutorMessage',
   updateFramework: 'mesos.internal.UpdateFrameworkMessage',
   shutdown: 'mesos.internal.ShutdownMessage',
+  drainSlave: 'mesos.internal.DrainSlaveMessage',
   pong: PONG,
   updateSlave: 'mesos.internal.UpdateSlaveMessage',
 } as const;
@@ -75,6 +76,8 @@ export interface RegistryPort {
   removeAgent(agentId: string): Promise<boolean>;
   deactivateAgent(agentId: string): Promise<boolean>;
   reactivateAgent(agentId: string): Promise<boolean>;
+  drainAgent(agentId: string, config: Msg): Promise<boolean>;
+  markAgentDrained(agentId: string): Promise<boolean>;
   updateWeights(weightInfos: Msg[]): Promise<boolean>;
   updateQuota(quotaConfigs: Msg[]): Promise<boolean>;
   metrics?(): Record<string, number>;
@@ -116,7 +119,7 @@ export class Master {
   private readonly unreachable = new Map<string, { time: number; info: Msg }>();
   private readonly gone = new Map<string, number>();
   /** Agents admitted in the registry that have not re-registered with this master yet (FT-03). */
-  private readonly recovered = new Map<string, { info: Msg; deactivated: boolean }>();
+  private readonly recovered = new Map<string, { info: Msg; deactivated: boolean; drainInfo?: Msg }>();
   private reregisterTimer?: ReturnType<Clock['setTimeout']>;
   private readonly registry?: RegistryPort;
   private readonly offerBook: OfferBook;
@@ -183,7 +186,7 @@ export class Master {
   recover(registry: Msg): void {
     for (const s of (registry.slaves?.slaves ?? []) as Msg[]) {
       const id: string | undefined = s.info?.id?.value;
-      if (id) this.recovered.set(id, { info: s.info, deactivated: s.deactivated === true });
+      if (id) this.recovered.set(id, { info: s.info, deactivated: s.deactivated === true, drainInfo: s.drain_info });
     }
     for (const u of (registry.unreachable?.slaves ?? []) as Msg[]) {
       if (u.id?.value) this.unreachable.set(u.id.value, { time: Number(u.timestamp?.nanoseconds ?? 0) / 1e6, info: { id: u.id } });
@@ -999,7 +1002,9 @@ export class Master {
     this.releaseTask(task);
     const fw = this.frameworksById.get(task.frameworkId);
     this.agentsById.get(task.agentId)?.removeTask(task);
-    this.agentsById.get(task.agentId)?.killedTasks.get(task.frameworkId)?.delete(task.id);
+    const agent = this.agentsById.get(task.agentId);
+    agent?.killedTasks.get(task.frameworkId)?.delete(task.id);
+    if (agent) this.checkDrained(agent);
     if (!fw) return;
     fw.tasks.delete(task.id);
     if (unreachable) {
@@ -1131,6 +1136,7 @@ export class Master {
       // Known from the registry (master failover): already admitted there.
       this.recovered.delete(id);
       agent.deactivated = recovered.deactivated;
+      agent.drainInfo = recovered.drainInfo;
       if (this.recovered.size === 0) {
         this.clock.clearTimeout(this.reregisterTimer);
         this.reregisterTimer = undefined;
@@ -1365,6 +1371,7 @@ export class Master {
   setAgentDeactivated(agentId: string, deactivated: boolean): boolean {
     const agent = this.agentsById.get(agentId);
     if (!agent) return false;
+    if (!deactivated) agent.drainInfo = undefined;
     if (agent.deactivated === deactivated) return true;
     agent.deactivated = deactivated;
     this.persist(deactivated ? 'deactivate agent' : 'reactivate agent', deactivated ? this.registry?.deactivateAgent(agentId) : this.registry?.reactivateAgent(agentId));
@@ -1375,6 +1382,38 @@ export class Master {
       this.allocator.activateAgent(agent.id);
     }
     return true;
+  }
+
+  /** Operator DRAIN_AGENT (MNT-02): no more offers, the agent kills its tasks; DRAINED once none are left. */
+  drainAgent(agentId: string, config: Msg): { status: 400 | 404; message: string } | undefined {
+    const grace = config.max_grace_period?.nanoseconds;
+    if (grace !== undefined && Number(grace) < 0) return { status: 400, message: "'max_grace_period' must be non-negative" };
+    const agent = this.agentsById.get(agentId);
+    if (!agent) {
+      if (this.unreachable.has(agentId)) return { status: 400, message: `Agent ${agentId} is unreachable; only registered agents can be drained` };
+      return { status: 404, message: `Agent '${agentId}' not found` };
+    }
+    const cfg: Msg = { mark_gone: config.mark_gone === true };
+    if (grace !== undefined) cfg.max_grace_period = { nanoseconds: Number(grace) };
+    agent.drainInfo = { state: 'DRAINING', config: cfg };
+    if (!agent.deactivated) {
+      agent.deactivated = true;
+      for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true);
+      if (agent.active) this.allocator.deactivateAgent(agent.id);
+    }
+    this.persist('drain agent', this.registry?.drainAgent(agent.id, cfg));
+    if (agent.connected) this.transport.send(agent.pid, MSG.drainSlave, { config: cfg });
+    this.checkDrained(agent);
+    return undefined;
+  }
+
+  /** A draining agent without tasks is drained; with mark_gone it is then marked gone. */
+  private checkDrained(agent: Agent): void {
+    if (agent.drainInfo?.state !== 'DRAINING' || agent.tasks.size > 0) return;
+    agent.drainInfo = { ...agent.drainInfo, state: 'DRAINED' };
+    log.info(`Agent ${agent.id} is drained`);
+    this.persist('mark agent drained', this.registry?.markAgentDrained(agent.id));
+    if (agent.drainInfo.config?.mark_gone === true) this.markAgentGone(agent.id);
   }
 
   statusUpdate(from: string, msg: Msg): void {

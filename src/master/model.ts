@@ -72,6 +72,7 @@ export function agentModel(master: Master, a: Agent): Msg {
     capabilities: a.capabilities.map((type) => ({ type })),
   };
   if (a.reregisteredTime !== undefined) out.reregistered_time = timeInfo(a.reregisteredTime);
+  if (a.drainInfo) out.drain_info = a.drainInfo;
   return out;
 }
 

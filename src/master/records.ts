@@ -145,6 +145,8 @@ export class Agent {
   active = true;
   /** Deactivated by an operator (DEACTIVATE_AGENT): no offers until reactivated. */
   deactivated = false;
+  /** DrainInfo while draining (MNT-02): {state: DRAINING|DRAINED, config}. */
+  drainInfo?: Msg;
   registeredTime: number;
   reregisteredTime?: number;
   /** frameworkId -> taskId -> task */

@@ -214,3 +214,45 @@ test('MARK_AGENT_GONE, DEACTIVATE_AGENT and REACTIVATE_AGENT', async (t) => {
   agent.send('ReregisterSlaveMessage', { slave: { id: { value: agentId }, hostname: 'agent-host', resources: [] }, version: '1.11.0' });
   await agent.next('ShutdownMessage');
 });
+
+test('DRAIN_AGENT: offers stop, the agent is told, DRAINED once its tasks end, then gone with mark_gone', async (t) => {
+  const c = await startTestMaster();
+  const agent = await FakeAgent.start(c.master.pid);
+  const s = new Scheduler(c.url);
+  t.after(async () => {
+    s.disconnect();
+    await agent.stop();
+    await c.master.stop();
+  });
+  const agentId = await agent.register();
+  await s.subscribe(FRAMEWORK);
+  await s.next('SUBSCRIBED');
+  const offer = (await s.next('OFFERS')).offers.offers[0];
+  await s.call({ type: 'ACCEPT', accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [commandTask('t1', agentId, [scalar('cpus', 1)])] } }] } });
+  await agent.next('RunTaskMessage');
+  c.clock.advance(6000);
+  await s.next('OFFERS');
+
+  assert.equal((await call(c.url, { type: 'DRAIN_AGENT', drain_agent: { agent_id: { value: 'nope' } } })).status, 404);
+  const r = await call(c.url, { type: 'DRAIN_AGENT', drain_agent: { agent_id: { value: agentId }, max_grace_period: { seconds: 5 }, mark_gone: true } });
+  assert.equal(r.status, 200);
+  const drain = await agent.next('DrainSlaveMessage');
+  assert.equal(drain.config.max_grace_period.nanoseconds, 5e9);
+  assert.equal(drain.config.mark_gone, true);
+  await s.next('RESCIND');
+  let agents = (await call(c.url, { type: 'GET_AGENTS' })).msg!.get_agents.agents;
+  assert.equal(agents[0].drain_info.state, 'DRAINING');
+  assert.equal(agents[0].deactivated, true);
+
+  // The agent kills the task; once the terminal update is acknowledged the agent is drained, then gone.
+  const uuid = uuidBytes();
+  agent.statusUpdate(s.frameworkId!, 't1', 'TASK_KILLED', uuid, { reason: 'REASON_AGENT_DRAINING' });
+  await s.next('UPDATE', (e) => e.update.status.state === 'TASK_KILLED');
+  agents = (await call(c.url, { type: 'GET_AGENTS' })).msg!.get_agents.agents;
+  assert.equal(agents[0].drain_info.state, 'DRAINING');
+  await s.call({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: { value: agentId }, task_id: { value: 't1' }, uuid } });
+  const shutdown = await agent.next('ShutdownMessage');
+  assert.equal(shutdown.message, 'Agent has been marked gone');
+  await s.next('FAILURE');
+  assert.equal(c.master.master.agent(agentId), undefined);
+});

@@ -236,6 +236,17 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
         if (err) return sendText(res, err.status, err.message);
         return ok(res);
       }
+      case 'DRAIN_AGENT': {
+        const d = call.drain_agent;
+        const config: Msg = { mark_gone: d.mark_gone === true };
+        if (d.max_grace_period !== undefined) {
+          // google.protobuf.Duration {seconds, nanos} -> DurationInfo nanoseconds.
+          config.max_grace_period = { nanoseconds: Number(d.max_grace_period.seconds ?? 0) * 1e9 + Number(d.max_grace_period.nanos ?? 0) };
+        }
+        const err = master.drainAgent(String(d.agent_id?.value ?? ''), config);
+        if (err) return sendText(res, err.status, err.message);
+        return ok(res);
+      }
       case 'DEACTIVATE_AGENT':
       case 'REACTIVATE_AGENT': {
         const deactivate = call.type === 'DEACTIVATE_AGENT';

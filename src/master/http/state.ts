@@ -175,6 +175,7 @@ export function agentJson(master: Master, a: Agent, full = false): Msg {
   out.deactivated = a.deactivated;
   out.version = a.version;
   out.capabilities = [...a.capabilities];
+  if (a.drainInfo) out.drain_info = toJson('mesos.v1.DrainInfo', a.drainInfo);
   if (full) {
     const reserved: Msg = {};
     for (const [role, r] of a.total.reservations()) reserved[role] = r.toProto({ endpoint: true });
