@@ -379,7 +379,7 @@ export class Master {
       sink.send({ type: 'ERROR', error: { message } });
       sink.close();
     };
-    const err = validateFrameworkInfo(info, suppressed, this.settings.rolesWhitelist);
+    const err = validateFrameworkInfo(info, suppressed, this.settings.rolesWhitelist) ?? this.validateOfferConstraints(info, subscribe.offer_constraints);
     if (err) return fail(err);
     const requestedId: string | undefined = info.id?.value;
     if (requestedId !== undefined && this.completed.some((f) => f.id === requestedId)) return fail('Framework has been removed');
@@ -393,6 +393,7 @@ export class Master {
       this.attach(fw, sink);
       fw.active = true;
       this.allocator.addFramework(id, fw.info, new Map(fw.usedByAgent), true, suppressed);
+      this.setOfferConstraints(fw, subscribe.offer_constraints);
       log.info(`Framework ${id} (${fw.name}) subscribed`);
       this.frameworkEvent(fw, 'FRAMEWORK_ADDED');
       return;
@@ -423,6 +424,7 @@ export class Master {
     } else if (!fw.active) {
       this.allocator.activateFramework(fw.id);
     }
+    this.setOfferConstraints(fw, subscribe.offer_constraints);
     fw.active = true;
     log.info(`Framework ${fw.id} (${fw.name}) re-subscribed`);
     this.frameworkEvent(fw, wasRecovered ? 'FRAMEWORK_ADDED' : 'FRAMEWORK_UPDATED');
@@ -467,13 +469,38 @@ export class Master {
     }
   }
 
+  /** Offer constraints (SCH-10): roles among the framework's, and compilable by the allocator. */
+  private validateOfferConstraints(info: Msg, constraints: Msg | undefined): string | undefined {
+    if (constraints === undefined) return undefined;
+    const roles = new Set(frameworkRoles(info));
+    for (const role of Object.keys(constraints.role_constraints ?? {})) {
+      if (!roles.has(role)) return `Offer constraints specify \`role_constraints\` for a role '${role}', which is not in the framework's roles`;
+    }
+    try {
+      // Unknown framework id: the allocator only compiles (and so validates) the constraints.
+      this.allocator.updateOfferConstraints?.('', constraints);
+    } catch (e) {
+      return `Offer constraints are not valid: ${(e as Error).message}`;
+    }
+    return undefined;
+  }
+
+  private setOfferConstraints(fw: Framework, constraints: Msg | undefined): void {
+    fw.offerConstraints = constraints;
+    if (!fw.recovered) this.allocator.updateOfferConstraints?.(fw.id, constraints);
+  }
+
   /** UPDATE_FRAMEWORK (SCH-26): returns an error message for a 400, or undefined. */
   updateFramework(fw: Framework, update: Msg): string | undefined {
     const info: Msg = update.framework_info ?? {};
     const suppressed: string[] = [...((update.suppressed_roles ?? []) as string[])];
-    const err = validateFrameworkInfo(info, suppressed, this.settings.rolesWhitelist) ?? validateFrameworkUpdate(fw.info, info);
+    const err =
+      validateFrameworkInfo(info, suppressed, this.settings.rolesWhitelist) ??
+      validateFrameworkUpdate(fw.info, info) ??
+      this.validateOfferConstraints(info, update.offer_constraints);
     if (err) return err;
     this.applyFrameworkInfo(fw, info, suppressed);
+    this.setOfferConstraints(fw, update.offer_constraints);
     this.frameworkEvent(fw, 'FRAMEWORK_UPDATED');
     return undefined;
   }

@@ -55,6 +55,7 @@ export function frameworkModel(master: Master, fw: Framework): Msg {
   };
   if (fw.reregisteredTime !== undefined) out.reregistered_time = timeInfo(fw.reregisteredTime);
   if (fw.unregisteredTime !== undefined) out.unregistered_time = timeInfo(fw.unregisteredTime);
+  if (fw.offerConstraints) out.offer_constraints = fw.offerConstraints;
   return out;
 }
 

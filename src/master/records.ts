@@ -71,6 +71,8 @@ export class Framework {
   /** agentId -> resources of its tasks and executors there. */
   readonly usedByAgent = new Map<string, Resources>();
   suppressedRoles = new Set<string>();
+  /** OfferConstraints from SUBSCRIBE/UPDATE_FRAMEWORK (enforced by the allocator). */
+  offerConstraints?: Msg;
   registeredTime: number;
   reregisteredTime?: number;
   unregisteredTime?: number;

@@ -202,10 +202,10 @@ export class FakeAgent {
     this.actor.send(this.masterPid, `mesos.internal.${name}`, msg);
   }
 
-  async register(resources = 'cpus:4;mem:1024;disk:2048;ports:[31000-32000]', hostname = 'agent-host'): Promise<string> {
+  async register(resources = 'cpus:4;mem:1024;disk:2048;ports:[31000-32000]', hostname = 'agent-host', attributes: Msg[] = []): Promise<string> {
     const { Resources } = await import('../../src/resources/index.js');
     this.send('RegisterSlaveMessage', {
-      slave: { hostname, port: Number(this.pid.split(':').pop()), resources: Resources.parse(resources).toProto() },
+      slave: { hostname, port: Number(this.pid.split(':').pop()), resources: Resources.parse(resources).toProto(), attributes },
       version: '1.11.0',
       agent_capabilities: [{ type: 'MULTI_ROLE' }, { type: 'HIERARCHICAL_ROLE' }, { type: 'RESERVATION_REFINEMENT' }],
     });

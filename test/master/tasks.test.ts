@@ -259,3 +259,49 @@ test('UPDATE_FRAMEWORK removing a role rescinds its offers and tells the agents'
   assert.equal(upd.framework_id.value, s.frameworkId);
   assert.deepEqual(upd.framework_info.roles, ['b']);
 });
+
+test('offer constraints: only matching agents are offered; invalid constraints are refused', async (t) => {
+  const c = await startTestMaster();
+  const r1 = await FakeAgent.start(c.master.pid);
+  const r2 = await FakeAgent.start(c.master.pid);
+  const s = new Scheduler(c.url);
+  t.after(async () => {
+    s.disconnect();
+    await r1.stop();
+    await r2.stop();
+    await c.master.stop();
+  });
+  const rack = (v: string) => [{ name: 'rack', type: 'TEXT', text: { value: v } }];
+  const id1 = await r1.register('cpus:2;mem:512', 'h1', rack('r1'));
+  await r2.register('cpus:2;mem:512', 'h2', rack('r2'));
+  const info = { ...FRAMEWORK, capabilities: [{ type: 'MULTI_ROLE' }], roles: ['a'] };
+  const onlyR1 = {
+    role_constraints: { a: { groups: [{ attribute_constraints: [{ selector: { attribute_name: 'rack' }, predicate: { text_equals: { value: 'r1' } } }] }] } },
+  };
+
+  const bad = new Scheduler(c.url);
+  t.after(() => bad.disconnect());
+  await bad.subscribe(info, { offer_constraints: { role_constraints: { a: { groups: [] } } } });
+  assert.match((await bad.next('ERROR')).error.message, /^Offer constraints are not valid: /);
+  const bad2 = new Scheduler(c.url);
+  t.after(() => bad2.disconnect());
+  await bad2.subscribe(info, { offer_constraints: { role_constraints: { b: onlyR1.role_constraints.a } } });
+  assert.match((await bad2.next('ERROR')).error.message, /role 'b', which is not in the framework's roles/);
+
+  await s.subscribe(info, { offer_constraints: onlyR1 });
+  await s.next('SUBSCRIBED');
+  const offers = (await s.next('OFFERS')).offers.offers;
+  c.clock.advance(3000);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual([...c.master.master.offers].map((o) => o.agentId), [id1]);
+  assert.equal(offers[0].agent_id.value, id1);
+  const state = await getJson(c.url, '/master/state');
+  assert.equal(state.frameworks[0].offer_constraints.role_constraints.a.groups.length, 1);
+
+  const upd = await s.call({
+    type: 'UPDATE_FRAMEWORK',
+    update_framework: { framework_info: { ...info, id: { value: s.frameworkId } }, offer_constraints: { role_constraints: { a: { groups: [] } } } },
+  });
+  assert.equal(upd.status, 400);
+  assert.match(upd.body, /^Offer constraints are not valid/);
+});

@@ -133,7 +133,7 @@ export function frameworkJson(master: Master, fw: Framework): Msg {
   out.executors = executors;
   const labels = labelsJson(fw.info.labels);
   if (labels) out.labels = labels;
-  out.offer_constraints = {};
+  out.offer_constraints = fw.offerConstraints ? toJson('mesos.v1.scheduler.OfferConstraints', fw.offerConstraints) : {};
   return out;
 }
 
