@@ -178,12 +178,12 @@ export class NestedContainers implements Containerizer {
 
   /** WAIT_CONTAINER: the termination, or undefined for an unknown container (404). */
   waitNested(containerId: Msg): Promise<Termination> | undefined {
-    return this.children.get(containerKey(containerId))?.done;
+    return this.known(containerId)?.done;
   }
 
   /** KILL_CONTAINER: false for an unknown container (404). */
   killNested(containerId: Msg, signal: NodeJS.Signals): boolean {
-    const child = this.children.get(containerKey(containerId));
+    const child = this.known(containerId);
     if (!child) return false;
     if (child.state === 'EXITED') return true;
     if (signal === 'SIGKILL') void this.destroyChild(child);
@@ -206,6 +206,29 @@ export class NestedContainers implements Containerizer {
   /** Live nested containers, for GET_CONTAINERS with show_nested. */
   nested(): Array<{ containerId: Msg; key: string; root: RootContainer }> {
     return [...this.children.values()].filter((c) => c.state !== 'EXITED').map((c) => ({ containerId: c.containerId, key: c.key, root: c.root }));
+  }
+
+  /**
+   * A nested container we launched, or one the containerizer still runs that we do not know
+   * (re-adopted by a restarted agent's recovery): taken back into our bookkeeping.
+   */
+  private known(containerId: Msg): Child | undefined {
+    const key = containerKey(containerId);
+    const child = this.children.get(key);
+    if (child || !containerId?.parent || !this.inner.containers().includes(key)) return child;
+    const parentKey = containerKey(containerId.parent);
+    const parent = this.parentOf(parentKey);
+    if (!parent) return undefined;
+    let finish!: (t: Termination) => void;
+    const done = new Promise<Termination>((r) => (finish = r));
+    const sandbox = path.join(parent.sandbox, 'containers', String(containerId.value));
+    const adopted: Child = { containerId, key, parentKey, sandbox, root: parent.root, state: 'RUNNING', done, finish, ...(parent.user ? { user: parent.user } : {}) };
+    this.children.set(key, adopted);
+    this.inner.wait(key).then(
+      (t) => this.exited(adopted, t),
+      () => this.exited(adopted, { status: 9, exitCode: null, signal: 'SIGKILL' }),
+    );
+    return adopted;
   }
 
   private parentOf(parentKey: string): { sandbox: string; root: RootContainer; user?: string } | undefined {
