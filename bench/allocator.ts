@@ -25,10 +25,30 @@ function arg(name: string): string | undefined {
   return undefined;
 }
 
-const AGENTS = arg('agents') ? Number(arg('agents')) : undefined;
-const FRAMEWORKS = arg('frameworks') ? Number(arg('frameworks')) : undefined;
+/** A positive integer flag, or undefined when absent; anything else ends the run with a usage line. */
+function count(name: string): number | undefined {
+  const v = arg(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) {
+    process.stderr.write(`--${name} must be a positive integer (got '${v}')\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const USAGE = 'usage: allocator [--agents N] [--frameworks M] [--scenario decline_offers|suppress_offers|large_and_small_quota|add_and_update_agent|event_loop] [--rounds R]';
+const SCENARIOS = ['decline_offers', 'suppress_offers', 'large_and_small_quota', 'add_and_update_agent', 'event_loop'];
+// Either of --agents / --frameworks selects a single shape (the other defaults to 10,000 agents / 1,000 frameworks).
+const SINGLE = arg('agents') !== undefined || arg('frameworks') !== undefined;
+const AGENTS = SINGLE ? count('agents') ?? 10000 : undefined;
+const FRAMEWORKS = SINGLE ? count('frameworks') ?? 1000 : undefined;
 const SCENARIO = arg('scenario');
-const ROUNDS = Number(arg('rounds') ?? 10);
+const ROUNDS = count('rounds') ?? 10;
+if (SCENARIO !== undefined && !SCENARIOS.includes(SCENARIO)) {
+  process.stderr.write(`unknown --scenario '${SCENARIO}'\n${USAGE}\n`);
+  process.exit(2);
+}
 const CAPS = ['MULTI_ROLE', 'HIERARCHICAL_ROLE', 'RESERVATION_REFINEMENT'];
 const HOUR_YEAR = 365 * 24 * 3600;
 
