@@ -1,12 +1,16 @@
-// Task groups end to end (OPS-02, CMP-10): a real master and agent in this process (system
-// clock), a scheduler sending LAUNCH_GROUP with a DEFAULT executor, and the real default
-// executor process (bin/mesos-default-executor) running each task in a nested container.
+// Task groups end to end (OPS-02, CMP-10): a scheduler sending LAUNCH_GROUP with a DEFAULT
+// executor, and the real default executor process (bin/mesos-default-executor) running each task
+// in a nested container. The first test runs master and agent in this process (system clock);
+// the second runs the real bin/mesos-master and bin/mesos-agent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { SystemClock } from '../../src/common/clock.js';
+import { SchedulerClient } from '../../src/scheduler/client.js';
 import { Cluster } from '../cluster/harness.js';
+import { Procs } from './procs.js';
 
 type Msg = Record<string, any>;
 
@@ -106,4 +110,57 @@ test('task groups with the default executor: run and kill as a group, a failing 
   // The executor exits once its group is done; the scheduler hears of it.
   const failure = await cluster.awaitEvent((e) => e.type === 'FAILURE' && e.failure.executor_id?.value === 'group-c', 20_000);
   assert.equal(failure.failure.status, 0);
+});
+
+test('task groups on the real bin/ daemons: a group of three runs and is killed as a group', async (t) => {
+  const procs = new Procs();
+  t.after(() => procs.cleanup());
+  const master = procs.spawn('mesos-master', ['--ip=127.0.0.1', '--port=0', `--work_dir=${procs.tempDir('tg-master')}`, '--registry=in_memory']);
+  const masterUrl = (await master.waitForLine(/Master started at (http:\/\/\S+)/))[1]!;
+  const agentProc = procs.spawn(
+    'mesos-agent',
+    [`--master=${masterUrl.replace(/^http:\/\//, '')}`, '--ip=127.0.0.1', '--port=0', `--work_dir=${procs.tempDir('tg-agent')}`, '--resources=cpus:4;mem:2048;disk:1024'],
+    { MESOS_REGISTRATION_BACKOFF_FACTOR: '100ms' },
+  );
+  await agentProc.waitForLine(/Agent started at (http:\/\/\S+)/);
+  const scheduler = new SchedulerClient({
+    master: masterUrl,
+    frameworkInfo: { user: userInfo().username, name: 'task-groups-e2e', roles: ['*'], capabilities: [{ type: 'MULTI_ROLE' }] },
+    contentType: 'json',
+  });
+  t.after(() => scheduler.close());
+  const events: Msg[] = [];
+  const seen = async (pred: (e: Msg) => boolean): Promise<Msg> => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const found = events.find(pred);
+      if (found) return found;
+      assert.ok(Date.now() < deadline, `timed out; events: ${events.map((e) => e.type).join(',')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  scheduler.on('event', (e: Msg) => {
+    events.push(e);
+    if (e.type === 'UPDATE') void scheduler.acknowledge(e.update.status);
+  });
+  await scheduler.subscribe();
+  const offers = await seen((e) => e.type === 'OFFERS');
+  const offer = offers.offers.offers[0];
+  const role = offer.allocation_info?.role ?? '*';
+  const res = (name: string, value: number) => ({ name, type: 'SCALAR', scalar: { value }, allocation_info: { role } });
+  const ids = ['r1', 'r2', 'r3'];
+  await scheduler.accept([offer.id], [
+    {
+      type: 'LAUNCH_GROUP',
+      launch_group: {
+        executor: { type: 'DEFAULT', executor_id: { value: 'real-group' }, framework_id: offer.framework_id, resources: [res('cpus', 0.1), res('mem', 32)] },
+        task_group: { tasks: ids.map((id) => ({ name: id, task_id: { value: id }, agent_id: offer.agent_id, resources: [res('cpus', 0.1), res('mem', 32)], command: { value: 'exec sleep 1000' } })) },
+      },
+    },
+  ]);
+  const has = (id: string, state: string) => (e: Msg) => e.type === 'UPDATE' && e.update.status.task_id.value === id && e.update.status.state === state;
+  for (const id of ids) await seen(has(id, 'TASK_RUNNING'));
+  await scheduler.kill('r3', offer.agent_id);
+  for (const id of ids) await seen(has(id, 'TASK_KILLED'));
+  procs.remember();
 });
