@@ -755,6 +755,10 @@ export class Master {
     const checks: Array<{ task: Msg; check: Exclude<ReturnType<typeof validateTask>, string> }> = [];
     for (const t of tasks) {
       if (t.executor !== undefined) return fail(`Task '${t.task_id?.value}' should not have 'TaskInfo.executor' set`);
+      // Tasks of a group share the executor's network: only its ContainerInfo may name networks.
+      if (((t.container?.network_infos as Msg[] | undefined) ?? []).length > 0) {
+        return fail(`Task '${t.task_id?.value}' of a task group must not set 'ContainerInfo.network_infos'; set them on the executor`);
+      }
       const withExec = { ...t, executor, command: undefined };
       const check = validateTask({ ...withExec }, fw, agent, remaining, role, pending);
       if (typeof check === 'string') return fail(check);
