@@ -70,10 +70,14 @@ export function applyCall(master: Master, fw: Framework, call: Msg): CallResult 
       master.decline(fw, call.decline);
       break;
     case 'ACCEPT_INVERSE_OFFERS':
+      master.respondToInverseOffers(fw, ((call.accept_inverse_offers.inverse_offer_ids ?? []) as Msg[]).map((o) => String(o.value)), true, call.accept_inverse_offers.filters);
+      break;
     case 'DECLINE_INVERSE_OFFERS':
+      master.respondToInverseOffers(fw, ((call.decline_inverse_offers.inverse_offer_ids ?? []) as Msg[]).map((o) => String(o.value)), false, call.decline_inverse_offers.filters);
+      break;
     case 'ACKNOWLEDGE_OPERATION_STATUS':
     case 'RECONCILE_OPERATIONS':
-      // No inverse offers or operation feedback are produced yet, so there is nothing to act on.
+      // No operation feedback is produced (offer operations other than launches are not applied).
       break;
     case 'REVIVE':
       master.revive(fw, call.revive);

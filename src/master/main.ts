@@ -187,7 +187,7 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     filterGpuResources: flags.bool('filter_gpu_resources'),
     weights: parseWeights(flags.str('weights')),
   };
-  allocator.initialize(allocatorOptions, (fid, offers) => m.onAllocation(fid, offers), undefined, {
+  allocator.initialize(allocatorOptions, (fid, offers) => m.onAllocation(fid, offers), (fid, agentIds) => m.onInverseOffers(fid, agentIds), {
     rescind: (fid, aid) => m.rescindOffersOn(fid, aid),
   });
   try {

@@ -8,9 +8,10 @@ import type { Allocator, Msg } from './allocator/allocator.js';
 import { DEFAULT_REFUSE_SECONDS, HEARTBEAT_INTERVAL_MS, HTTP_FRAMEWORK_PID, MAX_REFUSE_SECONDS } from './constants.js';
 import { AgentHealth, type ObserverActor, PONG } from './health.js';
 import { agentModel, frameworkModel, taskModel } from './model.js';
+import { type MachineId, MaintenanceBook, machineMatches } from './maintenance.js';
 import { OfferBook } from './offers.js';
 import { checkQuotaUpdate, isRemoval, toAllocatorQuota, validateQuotaConfig } from './quota.js';
-import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, frameworkRoles } from './records.js';
+import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, frameworkRoles, pidAddress } from './records.js';
 import { reconcileExplicit, reconcileImplicit, type ReconcileView } from './reconciliation.js';
 import { isTerminalState, masterStatus } from './task-states.js';
 import {
@@ -79,6 +80,9 @@ export interface RegistryPort {
   drainAgent(agentId: string, config: Msg): Promise<boolean>;
   markAgentDrained(agentId: string): Promise<boolean>;
   updateWeights(weightInfos: Msg[]): Promise<boolean>;
+  updateSchedule(schedule: Msg): Promise<boolean>;
+  startMaintenance(machineIds: Msg[]): Promise<boolean>;
+  stopMaintenance(machineIds: Msg[]): Promise<boolean>;
   updateQuota(quotaConfigs: Msg[]): Promise<boolean>;
   metrics?(): Record<string, number>;
 }
@@ -133,6 +137,9 @@ export class Master {
   private readonly roleWeights = new Map<string, number>();
   /** QuotaConfig by role (UPDATE_QUOTA); the allocator enforces them. */
   private readonly quotaConfigs = new Map<string, Msg>();
+  private readonly maintenance = new MaintenanceBook();
+  /** Outstanding inverse offers (MNT-01), by id. */
+  private readonly inverseOffers = new Map<string, { frameworkId: string; agentId: string }>();
 
   constructor(opts: MasterOptions) {
     this.id = opts.id;
@@ -199,6 +206,10 @@ export class Master {
       for (const w of weights) this.roleWeights.set(w.role, w.weight);
       this.allocator.updateWeights(weights);
     }
+    const schedule = ((registry.schedules ?? []) as Msg[])[0];
+    if (schedule) this.maintenance.setSchedule(schedule);
+    const down = ((registry.machines?.machines ?? []) as Msg[]).filter((m) => m.info?.mode === 'DOWN').map((m) => m.info.id as MachineId);
+    if (down.length > 0) this.maintenance.markDown(down);
     const quotas = new Map<string, ReturnType<typeof toAllocatorQuota>>();
     for (const c of (registry.quota_configs ?? []) as Msg[]) {
       this.quotaConfigs.set(String(c.role), c);
@@ -318,6 +329,112 @@ export class Master {
       }
     }
     return consumed.scalarsOnly().quantities();
+  }
+
+  // ---------------------------------------------------------------- maintenance (MNT-01)
+
+  get maintenanceSchedule(): Msg {
+    return this.maintenance.current;
+  }
+
+  /** ClusterStatus: draining machines with the frameworks' inverse offer answers, and down machines. */
+  maintenanceStatus(): Msg {
+    const statuses = this.allocator.getInverseOfferStatuses?.() ?? new Map<string, Map<string, Msg>>();
+    const draining = this.maintenance.drainingMachines().map((id) => {
+      const list: Msg[] = [];
+      for (const agent of this.agentsById.values()) {
+        if (!machineMatchesAgent(id, agent)) continue;
+        for (const s of statuses.get(agent.id)?.values() ?? []) list.push(s);
+      }
+      return list.length > 0 ? { id, statuses: list } : { id };
+    });
+    return { draining_machines: draining, down_machines: this.maintenance.downMachines() };
+  }
+
+  /** UPDATE_MAINTENANCE_SCHEDULE / POST /maintenance/schedule. */
+  updateMaintenanceSchedule(schedule: Msg): string | undefined {
+    const err = this.maintenance.validateSchedule(schedule);
+    if (err) return err;
+    this.maintenance.setSchedule(schedule);
+    this.persist('update maintenance schedule', this.registry?.updateSchedule(this.maintenance.current));
+    for (const agent of this.agentsById.values()) this.refreshUnavailability(agent);
+    return undefined;
+  }
+
+  /** START_MAINTENANCE / POST /machine/down: the machines' agents are shut down and removed. */
+  startMaintenance(machines: MachineId[]): string | undefined {
+    const err = this.maintenance.validateDown(machines);
+    if (err) return err;
+    this.maintenance.markDown(machines);
+    this.persist('start maintenance', this.registry?.startMaintenance(machines));
+    for (const agent of [...this.agentsById.values()]) {
+      if (!machines.some((m) => machineMatchesAgent(m, agent))) continue;
+      if (agent.connected) this.transport.send(agent.pid, MSG.shutdown, { message: "Operator initiated 'Machine DOWN'" });
+      this.removeAgent(agent, 'the machine is DOWN for maintenance', 'removed');
+    }
+    return undefined;
+  }
+
+  /** STOP_MAINTENANCE / POST /machine/up: the machines leave the schedule and may register again. */
+  stopMaintenance(machines: MachineId[]): string | undefined {
+    const err = this.maintenance.validateUp(machines);
+    if (err) return err;
+    this.maintenance.markUp(machines);
+    this.persist('stop maintenance', this.registry?.stopMaintenance(machines));
+    return undefined;
+  }
+
+  /** An agent's scheduled unavailability changed (or it just registered): tell the allocator. */
+  private refreshUnavailability(agent: Agent): void {
+    const next = this.maintenance.unavailabilityFor(agent.hostname, pidAddress(agent.pid).ip);
+    if (canonicalJson(next ?? null) === canonicalJson(agent.unavailability ?? null)) return;
+    agent.unavailability = next;
+    for (const [id, io] of [...this.inverseOffers]) if (io.agentId === agent.id) this.rescindInverseOffer(id);
+    this.allocator.updateUnavailability?.(agent.id, next);
+  }
+
+  /** The allocator's inverse offer callback: one INVERSE_OFFERS event per framework. */
+  onInverseOffers(frameworkId: string, agentIds: string[]): void {
+    const fw = this.frameworksById.get(frameworkId);
+    if (!fw || !fw.connected || fw.pid !== undefined) return; // drivers never get inverse offers
+    const list: Msg[] = [];
+    for (const agentId of agentIds) {
+      const agent = this.agentsById.get(agentId);
+      if (!agent?.unavailability) continue;
+      const id = this.offerBook.nextId();
+      const addr = pidAddress(agent.pid);
+      this.inverseOffers.set(id, { frameworkId, agentId });
+      list.push({
+        id: { value: id },
+        url: { scheme: 'http', address: { hostname: agent.hostname, ip: addr.ip, port: addr.port }, path: `/${addr.id}` },
+        framework_id: { value: frameworkId },
+        agent_id: { value: agentId },
+        unavailability: agent.unavailability,
+      });
+    }
+    if (list.length > 0) fw.send({ type: 'INVERSE_OFFERS', inverse_offers: { inverse_offers: list } });
+  }
+
+  /** ACCEPT_INVERSE_OFFERS / DECLINE_INVERSE_OFFERS. */
+  respondToInverseOffers(fw: Framework, ids: string[], accept: boolean, filters: Msg | undefined): void {
+    for (const id of ids) {
+      const io = this.inverseOffers.get(id);
+      if (!io || io.frameworkId !== fw.id) {
+        log.warn(`Framework ${fw.id}: ignoring answer to unknown inverse offer ${id}`);
+        continue;
+      }
+      this.inverseOffers.delete(id);
+      const status = { status: accept ? 'ACCEPT' : 'DECLINE', framework_id: { value: fw.id }, timestamp: { nanoseconds: this.clock.now() * 1e6 } };
+      this.allocator.updateInverseOffer?.(io.agentId, fw.id, status, refuseSeconds(filters));
+    }
+  }
+
+  private rescindInverseOffer(id: string): void {
+    const io = this.inverseOffers.get(id);
+    if (!io) return;
+    this.inverseOffers.delete(id);
+    this.allocator.updateInverseOffer?.(io.agentId, io.frameworkId);
+    this.frameworksById.get(io.frameworkId)?.send({ type: 'RESCIND_INVERSE_OFFER', rescind_inverse_offer: { inverse_offer_id: { value: id } } });
   }
 
   /** Operator API SUBSCRIBE: `fn` sees every master Event (TASK_ADDED, AGENT_REMOVED, ...). */
@@ -568,6 +685,7 @@ export class Master {
       for (const execId of [...execs.keys()]) this.removeExecutor(fw.id, agentId, execId);
     }
     fw.unreachableTasks.clear();
+    for (const [id, io] of [...this.inverseOffers]) if (io.frameworkId === fw.id) this.inverseOffers.delete(id);
     this.allocator.removeFramework(fw.id);
     this.frameworksById.delete(fw.id);
     fw.active = false;
@@ -1078,6 +1196,11 @@ export class Master {
       this.transport.send(from, MSG.shutdown, { message: `Agent has invalid resources: ${(e as Error).message}` });
       return;
     }
+    if (this.maintenance.isDown(String(slaveInfo.hostname ?? ''), pidAddress(from).ip)) {
+      log.warn(`Refusing registration of agent at ${from}: its machine is DOWN for maintenance`);
+      this.transport.send(from, MSG.shutdown, { message: 'Agent is in maintenance mode and is shut down' });
+      return;
+    }
     const id = agentIdFor(this.id, this.nextAgentId++);
     const agent = new Agent(id, slaveInfo, from, String(msg.version ?? ''), capabilityTypes(msg.agent_capabilities), total, this.clock.now());
     this.admit(agent, false);
@@ -1087,6 +1210,7 @@ export class Master {
     this.transport.send(from, MSG.slaveRegistered, { slave_id: { value: id }, connection: this.connectionInfo() });
     this.health.start(agent.id);
     this.allocator.addAgent(id, agent.info, agent.capabilities, total, new Map(agent.usedByFramework));
+    this.refreshUnavailability(agent);
     this.emit(() => ({ type: 'AGENT_ADDED', agent_added: { agent: agentModel(this, agent) } }));
   }
 
@@ -1113,6 +1237,11 @@ export class Master {
     }
     if (this.gone.has(id)) {
       this.transport.send(from, MSG.shutdown, { message: 'Agent has been marked gone' });
+      return;
+    }
+    if (this.maintenance.isDown(String(slaveInfo.hostname ?? ''), pidAddress(from).ip)) {
+      log.warn(`Refusing re-registration of agent ${id} at ${from}: its machine is DOWN for maintenance`);
+      this.transport.send(from, MSG.shutdown, { message: 'Agent is in maintenance mode and is shut down' });
       return;
     }
     const known = this.agentsById.get(id);
@@ -1219,6 +1348,7 @@ export class Master {
     }
     this.allocator.addAgent(id, agent.info, agent.capabilities, total, used);
     if (agent.deactivated) this.allocator.deactivateAgent(id);
+    this.refreshUnavailability(agent);
     this.emit(() => ({ type: 'AGENT_ADDED', agent_added: { agent: agentModel(this, agent) } }));
     for (const fw of this.frameworksById.values()) {
       if (agent.tasks.has(fw.id) || agent.executors.has(fw.id)) {
@@ -1317,6 +1447,7 @@ export class Master {
     log.info(`Removing agent ${agent.id} (${agent.hostname}): ${why}`);
     this.health.stop(agent.id);
     for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true);
+    for (const [id, io] of [...this.inverseOffers]) if (io.agentId === agent.id) this.rescindInverseOffer(id);
     this.allocator.removeAgent(agent.id);
     // Gone from the registered set first, so releasing its tasks only updates the frameworks.
     this.agentsById.delete(agent.id);
@@ -1509,6 +1640,10 @@ export class Master {
     this.removeAgent(agent, 'health check timed out', 'unreachable');
     this.inc('master/slave_unreachable_completed');
   }
+}
+
+function machineMatchesAgent(machine: MachineId, agent: Agent): boolean {
+  return machineMatches(machine, agent.hostname, pidAddress(agent.pid).ip);
 }
 
 function capabilityTypes(list: unknown): string[] {

@@ -30,6 +30,11 @@ export class OfferBook {
     return this.byId.size;
   }
 
+  /** A fresh `<masterId>-O<n>` id (inverse offers share the sequence). */
+  nextId(): string {
+    return offerIdFor(this.masterId, this.next++);
+  }
+
   /** Makes the Offer message for `resources` (already allocated to `role`) and records it. */
   create(fw: Framework, agent: Agent, role: string, resources: Resources): OfferRecord {
     const id = offerIdFor(this.masterId, this.next++);
@@ -46,6 +51,7 @@ export class OfferBook {
       allocation_info: { role },
     };
     if (agent.info.domain) message.domain = agent.info.domain;
+    if (agent.unavailability) message.unavailability = agent.unavailability;
     const offer: OfferRecord = { id, frameworkId: fw.id, agentId: agent.id, role, resources, message };
     if (this.timeoutMs !== undefined) offer.timer = this.clock.setTimeout(() => this.onTimeout(id), this.timeoutMs);
     this.byId.set(id, offer);

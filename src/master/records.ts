@@ -149,6 +149,8 @@ export class Agent {
   deactivated = false;
   /** DrainInfo while draining (MNT-02): {state: DRAINING|DRAINED, config}. */
   drainInfo?: Msg;
+  /** Scheduled maintenance of its machine (Unavailability), shown in offers. */
+  unavailability?: Msg;
   registeredTime: number;
   reregisteredTime?: number;
   /** frameworkId -> taskId -> task */

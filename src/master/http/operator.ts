@@ -231,6 +231,22 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
         master.updateQuota([{ role }], true);
         return ok(res);
       }
+      case 'GET_MAINTENANCE_STATUS':
+        return respond(res, accept, { type: 'GET_MAINTENANCE_STATUS', get_maintenance_status: { status: master.maintenanceStatus() } });
+      case 'GET_MAINTENANCE_SCHEDULE':
+        return respond(res, accept, { type: 'GET_MAINTENANCE_SCHEDULE', get_maintenance_schedule: { schedule: master.maintenanceSchedule } });
+      case 'UPDATE_MAINTENANCE_SCHEDULE': {
+        const err = master.updateMaintenanceSchedule(call.update_maintenance_schedule.schedule ?? {});
+        if (err) return sendText(res, 400, err);
+        return ok(res);
+      }
+      case 'START_MAINTENANCE':
+      case 'STOP_MAINTENANCE': {
+        const machines = ((call.type === 'START_MAINTENANCE' ? call.start_maintenance : call.stop_maintenance).machines ?? []) as Msg[];
+        const err = call.type === 'START_MAINTENANCE' ? master.startMaintenance(machines) : master.stopMaintenance(machines);
+        if (err) return sendText(res, 400, err);
+        return ok(res);
+      }
       case 'MARK_AGENT_GONE': {
         const err = master.markAgentGone(String(call.mark_agent_gone.agent_id?.value ?? ''));
         if (err) return sendText(res, err.status, err.message);

@@ -125,6 +125,47 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
   };
   server.route('/quota', quota);
   server.routePrefix('/quota/', quota);
+  // LEG-M12..M14: maintenance schedule, status, machine down/up.
+  server.route(
+    '/maintenance/schedule',
+    async (req, res) => {
+      if (!(req.method === 'POST' ? auth.readwrite : auth.readonly).authenticate(req, res)) return;
+      if (req.method !== 'POST') return sendJson(res, 200, toJson('mesos.v1.maintenance.Schedule', master.maintenanceSchedule), req);
+      let schedule: Msg;
+      try {
+        schedule = fromJson('mesos.v1.maintenance.Schedule', JSON.parse((await req.body()).toString('utf8')));
+      } catch (e) {
+        return sendText(res, 400, `Failed to parse the maintenance schedule: ${(e as Error).message}`);
+      }
+      const err = master.updateMaintenanceSchedule(schedule);
+      if (err) return sendText(res, 400, err);
+      res.writeHead(200, { 'Content-Length': 0 });
+      res.end();
+    },
+    ['GET', 'HEAD', 'POST'],
+  );
+  get('/maintenance/status', (req, res) => sendJson(res, 200, toJson('mesos.v1.maintenance.ClusterStatus', master.maintenanceStatus()), req));
+  for (const [path, down] of [['/machine/down', true], ['/machine/up', false]] as const) {
+    server.route(
+      path,
+      async (req, res) => {
+        if (!auth.readwrite.authenticate(req, res)) return;
+        let machines: Msg[];
+        try {
+          const list = JSON.parse((await req.body()).toString('utf8'));
+          if (!Array.isArray(list)) throw new Error('expecting a JSON array of machine ids');
+          machines = list.map((m) => fromJson('mesos.v1.MachineID', m));
+        } catch (e) {
+          return sendText(res, 400, `Failed to parse the list of machines: ${(e as Error).message}`);
+        }
+        const err = down ? master.startMaintenance(machines) : master.stopMaintenance(machines);
+        if (err) return sendText(res, 400, err);
+        res.writeHead(200, { 'Content-Length': 0 });
+        res.end();
+      },
+      ['POST'],
+    );
+  }
   // LEG-M11: POST form `frameworkId=<id>`.
   server.route(
     '/teardown',
