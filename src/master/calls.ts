@@ -59,6 +59,8 @@ export interface CallResult {
 
 /** Applies a validated non-SUBSCRIBE call of a subscribed framework. */
 export function applyCall(master: Master, fw: Framework, call: Msg): CallResult {
+  fw.count('calls');
+  fw.count(`calls/${String(call.type).toLowerCase()}`);
   switch (call.type as string) {
     case 'TEARDOWN':
       master.teardown(fw);

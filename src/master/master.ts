@@ -491,6 +491,10 @@ export class Master {
   /** SUBSCRIBE on an open stream: answers SUBSCRIBED or ERROR (then closes) on `sink`. */
   subscribe(sink: EventSink, subscribe: Msg): void {
     const info: Msg = subscribe.framework_info ?? {};
+    const countCall = (fw: Framework) => {
+      fw.count('calls');
+      fw.count('calls/subscribe');
+    };
     const suppressed: string[] = [...((subscribe.suppressed_roles ?? []) as string[])];
     const fail = (message: string) => {
       sink.send({ type: 'ERROR', error: { message } });
@@ -507,6 +511,7 @@ export class Master {
       const fw = new Framework(id, info, this.clock.now());
       fw.suppressedRoles = new Set(suppressed);
       this.frameworksById.set(id, fw);
+      countCall(fw);
       this.attach(fw, sink);
       fw.active = true;
       this.allocator.addFramework(id, fw.info, new Map(fw.usedByAgent), true, suppressed);
@@ -518,6 +523,7 @@ export class Master {
 
     // Re-subscription (failover) of a framework the master knows.
     const fw = existing;
+    countCall(fw);
     const updateErr = validateFrameworkUpdate(fw.info, { ...info, user: fw.info.user, checkpoint: fw.info.checkpoint });
     if (updateErr) return fail(updateErr);
     const old = fw.connection;
@@ -716,7 +722,10 @@ export class Master {
         offers.push(this.createOffer(fw, agent, role, resources.allocate(role)).message);
       }
     }
-    if (fw && offers.length > 0) fw.send({ type: 'OFFERS', offers: { offers } });
+    if (fw && offers.length > 0) {
+      fw.count('offers/sent', offers.length);
+      fw.send({ type: 'OFFERS', offers: { offers } });
+    }
   }
 
   private createOffer(fw: Framework, agent: Agent, role: string, resources: Resources): OfferRecord {
@@ -734,7 +743,9 @@ export class Master {
     if (!offer) return;
     this.removeOffer(offer);
     this.allocator.recoverResources(offer.frameworkId, offer.agentId, offer.resources);
-    if (notify) this.frameworksById.get(offer.frameworkId)?.send({ type: 'RESCIND', rescind: { offer_id: { value: offerId } } });
+    const fw = this.frameworksById.get(offer.frameworkId);
+    fw?.count('offers/rescinded');
+    if (notify) fw?.send({ type: 'RESCIND', rescind: { offer_id: { value: offerId } } });
   }
 
   /** The allocator's rescind hook: take back a framework's offers on one agent. */
@@ -775,6 +786,7 @@ export class Master {
       role = offer.role;
       offered = offered.plus(offer.resources);
       this.removeOffer(offer);
+      if (error === undefined) fw.count('offers/accepted');
     }
 
     if (error !== undefined) {
@@ -914,6 +926,7 @@ export class Master {
         continue;
       }
       this.removeOffer(offer);
+      fw.count('offers/declined');
       this.allocator.recoverResources(fw.id, offer.agentId, offer.resources, refuse);
     }
   }

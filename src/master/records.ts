@@ -108,8 +108,19 @@ export class Framework {
     return frameworkRoles(this.info);
   }
 
+  /** Per-framework counters (`calls/<type>`, `events/<type>`, `offers/...`), published under its prefix. */
+  readonly counters = new Map<string, number>();
+
+  count(key: string, by = 1): void {
+    this.counters.set(key, (this.counters.get(key) ?? 0) + by);
+  }
+
   send(event: Msg): void {
-    if (this.connected && this.connection) this.connection.send(event);
+    if (!this.connected || !this.connection) return;
+    this.connection.send(event);
+    if (event.type === 'HEARTBEAT') return;
+    this.count('events');
+    this.count(`events/${String(event.type).toLowerCase()}`);
   }
 
   addUsed(agentId: string, r: Resources): void {

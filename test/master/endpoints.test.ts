@@ -123,6 +123,16 @@ test('legacy endpoints report frameworks, agents, tasks and offers with Mesos sh
   assert.equal(metrics['master/messages_register_slave'], 1);
   assert.equal(typeof metrics['master/uptime_secs'], 'number');
   assert.ok(metrics['allocator/mesos/allocation_runs'] >= 1);
+  const prefix = `master/frameworks/test-framework/${s.frameworkId}/`;
+  assert.equal(metrics[`${prefix}subscribed`], 1);
+  assert.equal(metrics[`${prefix}calls/subscribe`], 1);
+  assert.equal(metrics[`${prefix}calls/accept`], 1);
+  assert.equal(metrics[`${prefix}offers/sent`], 2);
+  assert.equal(metrics[`${prefix}offers/accepted`], 1);
+  assert.equal(metrics[`${prefix}events/offers`] >= 1, true);
+  assert.equal(metrics[`${prefix}tasks/active/task_staging`], 1);
+  assert.equal(metrics[`${prefix}tasks/terminal/task_finished`], 0);
+  assert.equal(metrics[`${prefix}roles/ops/suppressed`], 0);
 });
 
 test('POST /master/teardown removes a framework', async (t) => {

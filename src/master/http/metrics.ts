@@ -1,6 +1,8 @@
 // /metrics/snapshot (LEG-G01): the master/* counters and gauges that apply, plus the allocator's.
 import { Resources } from '../../resources/index.js';
 import type { Master } from '../master.js';
+import type { Framework } from '../records.js';
+import { TASK_STATES, isTerminalState } from '../task-states.js';
 
 /** Counters that always exist (Mesos publishes them from start, at zero). */
 const COUNTERS = [
@@ -77,7 +79,27 @@ export function metricsSnapshot(master: Master): Record<string, number> {
   out['master/event_queue_dispatches'] = 0;
   out['master/event_queue_http_requests'] = 0;
   out['master/operator_event_stream_subscribers'] = 0;
+  if (master.flagValues.publish_per_framework_metrics !== 'false') {
+    for (const fw of frameworks) frameworkMetrics(fw, out);
+  }
   for (const [k, v] of Object.entries(master.allocatorMetrics())) out[k] = v;
   for (const [k, v] of Object.entries(master.registryMetrics())) out[k] = v;
   return out;
+}
+
+/** `master/frameworks/<name>/<id>/...` (Mesos's per-framework metrics). */
+function frameworkMetrics(fw: Framework, out: Record<string, number>): void {
+  const prefix = `master/frameworks/${encodeURIComponent(fw.name)}/${fw.id}/`;
+  out[`${prefix}subscribed`] = fw.connected ? 1 : 0;
+  for (const k of ['calls', 'events', 'offers/sent', 'offers/accepted', 'offers/declined', 'offers/rescinded']) out[prefix + k] = 0;
+  for (const [k, v] of fw.counters) out[prefix + k] = v;
+  const active: Record<string, number> = {};
+  const terminal: Record<string, number> = {};
+  for (const s of TASK_STATES) (isTerminalState(s) ? terminal : active)[s] = 0;
+  for (const t of fw.tasks.values()) (isTerminalState(t.state) ? terminal : active)[t.state]!++;
+  for (const t of fw.unreachableTasks.values()) active[t.state] = (active[t.state] ?? 0) + 1;
+  for (const t of fw.completedTasks) terminal[t.state] = (terminal[t.state] ?? 0) + 1;
+  for (const [s, n] of Object.entries(active)) out[`${prefix}tasks/active/${s.toLowerCase()}`] = n;
+  for (const [s, n] of Object.entries(terminal)) out[`${prefix}tasks/terminal/${s.toLowerCase()}`] = n;
+  for (const role of fw.roles()) out[`${prefix}roles/${role}/suppressed`] = fw.suppressedRoles.has(role) ? 1 : 0;
 }
