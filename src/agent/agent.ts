@@ -73,6 +73,8 @@ export interface AgentOptions {
   random?: () => number;
   /** The running kernel's boot id, checkpointed for checkpointing frameworks (FT-05). */
   bootId?: string;
+  /** Re-adopts a container a previous agent process launched (PosixContainerizer.adopt). */
+  adoptContainer?: (containerId: string) => { running: boolean };
 }
 
 /** Cumulative counters for /metrics/snapshot. */
@@ -123,6 +125,8 @@ export class Agent {
   /** Recovered executors that have not re-subscribed yet (--executor_reregistration_timeout). */
   private readonly awaitingReregistration = new Set<Executor>();
   private reregistrationsDone?: () => void;
+  /** abandon() was called: this agent acts as if its process had died. */
+  private abandoned = false;
 
   constructor(private readonly opts: AgentOptions) {
     this.clock = opts.clock;
@@ -234,6 +238,21 @@ export class Agent {
     await Promise.allSettled(this.containerizer.containers().map((c) => this.containerizer.destroy(c, 0)));
     // Executors whose container is gone report back through wait()/onTerminated.
     await Promise.allSettled(waits);
+    this.statusUpdates.stop();
+    this.gc.stop();
+    for (const fw of this.frameworkMap.values()) {
+      for (const ex of fw.executors.values()) this.clearExecutorTimers(ex);
+    }
+  }
+
+  /**
+   * Goes silent as if the agent process had been killed (tests of recovery): timers stop and
+   * nothing more is sent or checkpointed, but no executor or task is touched.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    this.status = 'TERMINATING';
+    this.registration.stop();
     this.statusUpdates.stop();
     this.gc.stop();
     for (const fw of this.frameworkMap.values()) {
@@ -645,6 +664,7 @@ export class Agent {
 
   /** UPDATE from an executor (already validated by the API layer). */
   executorStatus(fw: Framework, executor: Executor, status: Msg): void {
+    if (this.abandoned) return;
     const st: Msg = {
       ...status,
       // HTTP and driver executors are validated to say SOURCE_EXECUTOR; the in-agent command
@@ -1060,7 +1080,7 @@ export class Agent {
         if (pendingUpdates(t).length === 0) executor.completeTask(taskId);
       }
     }
-    const adopt = (this.containerizer as { adopt?: (id: string) => { running: boolean } }).adopt?.bind(this.containerizer);
+    const adopt = this.opts.adoptContainer;
     if (rebooted || !adopt) {
       const partitionAware = this.partitionAware(fw.info);
       executor.termination = { state: partitionAware ? 'TASK_GONE' : 'TASK_LOST', reason: 'REASON_EXECUTOR_TERMINATED', message: 'Abnormal executor termination: unknown container' };

@@ -41,6 +41,11 @@ export interface AgentHandle {
   stop(): Promise<void>;
   /** Resolves once the agent stopped (stop() or a ShutdownMessage from the master). */
   readonly stopped: Promise<void>;
+  /**
+   * For recovery tests: closes the agent as if its process had been kill -9'ed (its tasks keep
+   * running, checkpoints stay as they are), so a new agent can recover on the same work_dir.
+   */
+  crash(): Promise<void>;
 }
 
 export interface StartAgentOptions {
@@ -151,7 +156,7 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   const port = flags.num('advertise_port') ?? boundPort;
   // From here on a failure must not leave the port open.
   let plan: RecoveryPlan = { rebooted: false };
-  let started: { agent: Agent; actor: ReturnType<Libprocess['spawn']>; stop: () => Promise<void>; stopped: Promise<void> };
+  let started: { agent: Agent; actor: ReturnType<Libprocess['spawn']>; stop: () => Promise<void>; stopped: Promise<void>; crash: () => Promise<void> };
   try {
     lp.setAddress(ip, port);
     const actor = lp.spawn('slave(1)');
@@ -201,6 +206,7 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
       files,
       onShutdown: () => void stop(),
       bootId,
+      adoptContainer: (baseContainerizer as { adopt?: (id: string) => { running: boolean } }).adopt?.bind(baseContainerizer),
     });
     const executorApi = new ExecutorApi(agent);
     executorApi.install(server);
@@ -219,13 +225,21 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
       })();
       return stopping;
     };
-    started = { agent, actor, stop, stopped };
+    const crash = async (): Promise<void> => {
+      agent.abandon();
+      (baseContainerizer as { release?: () => void }).release?.();
+      executorApi.stop();
+      lp.close();
+      await server.close();
+      resolveStopped();
+    };
+    started = { agent, actor, stop, stopped, crash };
   } catch (e) {
     lp.close();
     await server.close();
     throw e;
   }
-  const { agent, actor, stop, stopped } = started;
+  const { agent, actor, stop, stopped, crash } = started;
   if (plan.agent) {
     log.info(`Recovering agent ${plan.agent.id} from ${workDir}/meta${plan.rebooted ? ' (the host rebooted)' : ''}`);
     await agent.recover(plan.agent, { rebooted: plan.rebooted });
@@ -246,5 +260,6 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     pid: actor.pid,
     stop,
     stopped,
+    crash,
   };
 }

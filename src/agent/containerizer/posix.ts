@@ -20,6 +20,7 @@ import { createIsolation } from './isolators/create.js';
 import type { Limitation } from './isolators/isolator.js';
 import type { Isolation } from './isolators/isolation.js';
 import { joinCgroupsPrefix } from './isolators/launcher.js';
+import { KernelClock } from './kernel-clock.js';
 import { checkContainer, watchAdopted } from './recover.js';
 import { programFor, supervisorArgv } from './supervisor.js';
 import { lookupUser } from './users.js';
@@ -50,6 +51,8 @@ interface Container {
   finish: (t: Termination) => void;
   killTimer?: TimerHandle;
   killAt?: number;
+  /** Stops the /proc poll of an adopted supervisor. */
+  unwatch?: () => void;
   destroying?: Promise<void>;
 }
 
@@ -227,7 +230,9 @@ export class PosixContainerizer implements Containerizer {
     const container: Container = { id: containerId, pid: check.pid ?? 0, runDir, child: undefined, exited: false, done, finish };
     this.live.set(containerId, container);
     if (check.kind === 'running') {
-      const watch = watchAdopted(this.clock, check.pid, runDir);
+      // Watching the kernel is real time, whatever clock drives the protocol timers.
+      const watch = watchAdopted(new KernelClock(), check.pid, runDir);
+      container.unwatch = watch.cancel;
       void watch.exited.then((code) => this.exited(container, code ?? null, code === undefined ? 'SIGKILL' : null));
       return { pid: check.pid, running: true };
     }
@@ -235,6 +240,20 @@ export class PosixContainerizer implements Containerizer {
     container.exited = true;
     void this.cleanUp(container, check.code === undefined ? signaledBy(9) : fromShellStatus(check.code));
     return { running: false };
+  }
+
+  /**
+   * Lets go of every container without signalling it, as if this process had died (an agent
+   * crash in tests): no exit is reported and nothing is cleaned up; a new agent re-adopts them.
+   */
+  release(): void {
+    for (const c of this.live.values()) {
+      c.child?.removeAllListeners('exit');
+      c.child?.unref();
+      this.clock.clearTimeout(c.killTimer);
+      c.unwatch?.();
+    }
+    this.live.clear();
   }
 
   /** An isolator's limit was hit: remember why and destroy the container (Mesos does the same). */

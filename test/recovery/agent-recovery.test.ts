@@ -1,0 +1,105 @@
+// An agent that goes away without killing its tasks (crash()) and a new agent on the same
+// work_dir: same agent id, tasks still running, updates replayed from task.updates exactly once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { userInfo } from 'node:os';
+import { startAgent } from '../../src/agent/main.js';
+import { readTaskUpdates } from '../../src/agent/checkpoint/reader.js';
+import { Cluster } from '../cluster/harness.js';
+
+const FRAMEWORK = { user: userInfo().username, name: 'ckpt', roles: ['*'], checkpoint: true, capabilities: [{ type: 'MULTI_ROLE' }] };
+
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+test('a restarted agent recovers its checkpointed tasks and replays unacknowledged updates once', async (t) => {
+  const cluster = await Cluster.start({ frameworkInfo: FRAMEWORK });
+  t.after(() => cluster.stop());
+  const first = cluster.agents[0]!;
+  const workDir = first.agent.config.workDir;
+  const gate = path.join(workDir, 'go');
+  const offers = await cluster.awaitEvent((e) => e.type === 'OFFERS');
+  const offer = offers.offers.offers[0];
+  const agentId = offer.agent_id.value;
+  const role = offer.allocation_info?.role ?? '*';
+  const res = (name: string, value: number) => ({ name, type: 'SCALAR', scalar: { value }, allocation_info: { role } });
+  const task = (id: string, command: string) => ({ name: id, task_id: { value: id }, agent_id: offer.agent_id, resources: [res('cpus', 0.1), res('mem', 32)], command: { value: command } });
+  await cluster.scheduler.launch([offer.id], [
+    task('long', 'sleep 600'),
+    // Ends once the gate file exists: we open it while no agent is running.
+    task('gated', `while [ ! -e '${gate}' ]; do sleep 0.05; done`),
+    // Its RUNNING update is never acknowledged before the crash.
+    task('unacked', 'sleep 600'),
+  ]);
+  const pids = new Map<string, number>();
+  let unackedUuid = '';
+  for (const id of ['long', 'gated', 'unacked']) {
+    const starting = await cluster.awaitUpdate(id, 'TASK_STARTING');
+    assert.equal(await cluster.scheduler.acknowledge(starting.update.status), true);
+    const e = await cluster.awaitUpdate(id, 'TASK_RUNNING');
+    pids.set(id, e.update.status.container_status.executor_pid);
+    if (id === 'unacked') unackedUuid = e.update.status.uuid.toString('hex');
+    else assert.equal(await cluster.scheduler.acknowledge(e.update.status), true);
+  }
+  // The acknowledgements reach the agent's checkpoint before it goes away.
+  const updatesFile = (id: string) =>
+    path.join(workDir, 'meta/slaves', agentId, 'frameworks', offer.framework_id.value, 'executors', id, 'runs/latest/tasks', id, 'task.updates');
+  for (let i = 0; ; i++) {
+    const acks = ['long', 'gated', 'unacked'].map((id) => readTaskUpdates(updatesFile(id)).acks.size);
+    if (acks.join() === '2,2,1') break;
+    assert.ok(i < 200, `acknowledgements never checkpointed (${acks.join()})`);
+    await cluster.step();
+  }
+
+  await first.crash();
+  for (const [id, pid] of pids) assert.ok(alive(pid), `task ${id} survives the agent (${pid})`);
+  fs.writeFileSync(gate, '');
+  for (let i = 0; alive(pids.get('gated')!); i++) {
+    assert.ok(i < 200, 'gated task never ended');
+    await cluster.step();
+  }
+
+  const second = await startAgent(
+    ['--master=127.0.0.1:' + cluster.master.port, '--ip=127.0.0.1', `--port=${first.port}`, `--work_dir=${workDir}`, '--resources=cpus:4;mem:2048;disk:4096;ports:[31000-32000]'],
+    { env: {}, clock: cluster.clock },
+  );
+  cluster.agents[0] = second;
+  assert.equal(second.agent.agentId, agentId, 'the agent keeps its id');
+
+  // The unacknowledged RUNNING comes again with its old uuid, the gated task's end is new.
+  const again = await cluster.awaitUpdate('unacked', 'TASK_RUNNING');
+  assert.equal(again.update.status.uuid.toString('hex'), unackedUuid);
+  assert.equal(await cluster.scheduler.acknowledge(again.update.status), true);
+  const finished = await cluster.awaitUpdate('gated', 'TASK_FINISHED');
+  assert.equal(await cluster.scheduler.acknowledge(finished.update.status), true);
+  assert.ok(alive(pids.get('long')!), 'the long task still runs');
+
+  // A recovered task can still be killed.
+  await cluster.scheduler.kill({ value: 'long' }, offer.agent_id);
+  const killed = await cluster.awaitUpdate('long', 'TASK_KILLED');
+  assert.equal(await cluster.scheduler.acknowledge(killed.update.status), true);
+  for (let i = 0; alive(pids.get('long')!); i++) {
+    assert.ok(i < 200, 'killed task still alive');
+    await cluster.step();
+  }
+  // Let any stray resend show up before counting.
+  for (let i = 0; i < 20; i++) await cluster.step();
+  const updates = cluster.events.filter((e) => e.type === 'UPDATE');
+  for (const [id] of pids) {
+    const mine = updates.filter((e) => e.update.status.task_id.value === id && e.update.status.state !== 'TASK_STARTING');
+    const uuids = mine.map((e) => e.update.status.uuid.toString('hex'));
+    const dupes = uuids.filter((u, i) => uuids.indexOf(u) !== i);
+    // Only the never-acknowledged RUNNING of 'unacked' may arrive twice.
+    assert.deepEqual(dupes, id === 'unacked' ? [uuids[0]] : [], `${id}: ${mine.map((e) => e.update.status.state).join(', ')}`);
+  }
+  const state = await cluster.getJson(`${second.url}/state`);
+  assert.equal(state.id, agentId);
+});
