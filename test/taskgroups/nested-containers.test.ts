@@ -39,7 +39,12 @@ test('nested containers: cascade on parent destroy; adoption of an unknown runni
 
     // Started behind the bookkeeping's back, under the nested id form: WAIT/KILL still find it.
     mkdirSync(join(sandbox, 'containers', 'c9'), { recursive: true });
-    await inner.launch({ containerId: 'P.c9', sandbox: join(sandbox, 'containers', 'c9'), command: { value: 'exec sleep 30' }, env: {} });
+    await inner.launch({ containerId: 'P.c9', sandbox: join(sandbox, 'containers', 'c9'), command: { value: 'touch ready; exec sleep 30' }, env: {} });
+    // Signal it only once the task runs (not while its supervisor is still starting it).
+    for (let i = 0; !existsSync(join(sandbox, 'containers', 'c9', 'ready')); i++) {
+      assert.ok(i < 500, 'the nested task never started');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const c9 = nested.waitNested({ value: 'c9', parent: { value: 'P' } });
     assert.ok(c9, 'an adopted nested container can be waited for');
     assert.equal(nested.killNested({ value: 'c9', parent: { value: 'P' } }, 'SIGTERM'), true);
