@@ -27,6 +27,8 @@ export class Harness {
   readonly clock = new ManualClock();
   readonly offers: Offer[] = [];
   readonly rescinds: Array<[string, string]> = [];
+  /** Plays the master's part in a rescind (it recovers the offer at once); unset: only recorded. */
+  onRescind: ((frameworkId: string, agentId: string) => void) | undefined;
   constructor(
     readonly allocator: Allocator = new HierarchicalAllocator(),
     options: Partial<AllocatorOptions> = {},
@@ -39,7 +41,12 @@ export class Harness {
         }
       },
       undefined,
-      { rescind: (f, a) => this.rescinds.push([f, a]) },
+      {
+        rescind: (f, a) => {
+          this.rescinds.push([f, a]);
+          this.onRescind?.(f, a);
+        },
+      },
     );
   }
 

@@ -178,12 +178,11 @@ async function simulate(list: Op[], checks: Checks): Promise<void> {
       expires: h.clock.now() + Math.max(secs * 1000, INTERVAL_MS),
     });
   };
-  /** The master's answer to a rescind request: the offers on that agent go back, unfiltered. */
-  const applyRescinds = (): void => {
-    for (const [fw, agentId] of h.rescinds.splice(0)) {
-      for (const o of offers.filter((x) => x.frameworkId === fw && x.agentId === agentId)) allocator.recoverResources(fw, agentId, o.resources);
-      offers = offers.filter((x) => !(x.frameworkId === fw && x.agentId === agentId));
-    }
+  // The master's answer to a rescind request: the offers on that agent go back at once, unfiltered
+  // (an offer already accepted is no longer an offer: nothing happens).
+  h.onRescind = (fw, agentId) => {
+    for (const o of offers.filter((x) => x.frameworkId === fw && x.agentId === agentId)) allocator.recoverResources(fw, agentId, o.resources);
+    offers = offers.filter((x) => !(x.frameworkId === fw && x.agentId === agentId));
   };
 
   try {
@@ -351,7 +350,17 @@ async function simulate(list: Op[], checks: Checks): Promise<void> {
             allocator.updateQuota(role, o.guarantee ? { guarantees: q, limits: q } : { limits: q });
             limits.set(role, { cpus: o.cpus > 0 ? o.cpus : undefined, mem: o.mem > 0 ? o.mem : undefined });
           }
-          applyRescinds();
+          if (checks.quota) {
+            // Rescinds bring the role back under its new limit unless what it has in use (tasks,
+            // reservations) is over on its own.
+            for (const [r, limit] of limits) {
+              if (r !== role) continue;
+              let inUse = 0;
+              for (const t of running) if (isUnder(t.role, r)) inUse += unreservedScalar(t.resources, 'cpus');
+              for (const a of agents.values()) inUse += reservedScalar(a.total, 'cpus', r);
+              if (limit.cpus !== undefined) assert.ok(consumption(r, 'cpus') <= Math.max(limit.cpus, inUse) + EPS, `role ${r}: ${consumption(r, 'cpus')} cpus after rescinds, limit ${limit.cpus}, in use ${inUse}`);
+            }
+          }
           break;
         }
         case 'tick':
@@ -389,7 +398,7 @@ test('no resource is offered twice or to two frameworks; offered + allocated + f
   await fc.assert(fc.asyncProperty(ops(), (list) => simulate(list, { conservation: true })), { numRuns: 120 });
 });
 
-test('a round never pushes a role over its quota limit (outstanding offers count)', async () => {
+test('a round never pushes a role over its quota limit (outstanding offers count); a lowered limit rescinds down to it', async () => {
   await fc.assert(
     fc.asyncProperty(ops({ quota: 6, finish: 1 }), (list) => simulate(list, { quota: true })),
     { numRuns: 120 },

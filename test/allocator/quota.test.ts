@@ -89,12 +89,32 @@ test('lowering a limit asks the master to rescind outstanding offers until the r
   h.framework('fl', 'l');
   const offers = await h.round();
   assert.equal(cpus(offers, 'l'), 8);
+  // The master rescinds them: the resources come back at once.
+  h.onRescind = (f, a) => h.allocator.recoverResources(f, a, offers.find((o) => o.agentId === a)!.resources);
   h.allocator.updateQuota('l', { limits: r('cpus:5') });
   assert.equal(h.rescinds.length, 2, 'two 2-cpu offers must go to get from 8 to at most 5');
   for (const [f] of h.rescinds) assert.equal(f, 'fl');
-  // The master rescinds them: the resources come back, but the limit keeps them away from the role.
-  for (const [f, a] of h.rescinds) h.allocator.recoverResources(f, a, offers.find((o) => o.agentId === a)!.resources);
+  // The limit keeps the returned resources away from the role.
   const again = await h.round();
   assert.equal(cpus(again, 'l'), 1, 'the role holds 4 cpus; 1 more fits under 5');
+  h.close();
+});
+
+test('a rescind the master ignores (the offer was already accepted) does not count: the next offer goes', async () => {
+  const h = new Harness();
+  for (let i = 0; i < 3; i++) h.agent(`a${i}`, 'cpus:2;mem:512');
+  h.framework('fl', 'l');
+  const offers = await h.round();
+  assert.equal(offers.length, 3);
+  // The first offer was accepted whole (its resources are in use); the others are outstanding.
+  const outstanding = new Set(offers.slice(1).map((o) => o.agentId));
+  h.onRescind = (f, a) => {
+    if (!outstanding.delete(a)) return;
+    h.allocator.recoverResources(f, a, offers.find((o) => o.agentId === a)!.resources);
+  };
+  h.allocator.updateQuota('l', { limits: r('cpus:4') });
+  assert.equal(h.rescinds[0][1], offers[0].agentId, 'the accepted one was asked for first');
+  assert.equal(outstanding.size, 1, 'one outstanding offer was rescinded: 2 in use + 2 outstanding = 4');
+  assert.equal(h.rescinds.length, 2);
   h.close();
 });

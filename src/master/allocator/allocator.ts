@@ -32,7 +32,11 @@ export interface AllocatorOptions {
 
 /** Optional extra hooks an allocator may use (added after the first interface). */
 export interface AllocatorHooks {
-  /** Asks the master to rescind its outstanding offer(s) to a framework on an agent (e.g. a lowered quota limit). */
+  /**
+   * Asks the master to rescind its outstanding offer(s) to a framework on an agent (e.g. a lowered
+   * quota limit). The master recovers their resources before returning; an offer it no longer has
+   * (already accepted) is ignored, and the allocator then asks for the next one.
+   */
   rescind?: (frameworkId: string, agentId: string) => void;
 }
 

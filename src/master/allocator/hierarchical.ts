@@ -360,33 +360,36 @@ export class HierarchicalAllocator implements Allocator {
     return any ? out : undefined;
   }
 
-  /** A lowered limit: ask the master to rescind outstanding offers of the role until it fits. */
+  /**
+   * A lowered limit: ask the master to rescind outstanding offers of the role until it fits. The
+   * master answers a rescind by recovering the offer's resources at once; one it ignores (the offer
+   * was already accepted: those resources are in use) frees nothing, so what is still over the limit
+   * is measured again after every request rather than assumed.
+   */
   private rescindOverLimit(node: RoleNode): void {
     const limits = node.limits;
     const rescind = this.extras.rescind;
     if (!limits || !rescind) return;
-    const excess: number[] = [];
-    let over = false;
-    for (let i = 0; i < limits.length; i++) {
-      if (limits[i] === undefined) continue;
-      excess[i] = consumed(node, i) - limits[i];
-      if (excess[i] > 0) over = true;
-    }
-    if (!over) return;
-    for (const [fwId, byAgent] of this.outstanding) {
-      for (const [agentId, bag] of byAgent) {
-        if (!over) return;
+    const excess = (): number[] => {
+      const out: number[] = [];
+      for (let i = 0; i < limits.length; i++) if (limits[i] !== undefined) out[i] = consumed(node, i) - limits[i];
+      return out;
+    };
+    let over = excess();
+    if (!over.some((e) => e > 0)) return;
+    for (const [fwId, byAgent] of [...this.outstanding]) {
+      for (const [agentId, bag] of [...byAgent]) {
         const roles = this.offerRoles(fwId, agentId);
         if (!roles.some((r) => this.tree.get(r).isSelfOrDescendantOf(node))) continue;
         const q: number[] = [];
         accumulate(bag, this.slots.slots, q, 1, true);
         let helps = false;
-        for (let i = 0; i < q.length; i++) if (q[i] && (excess[i] ?? 0) > 0) helps = true;
+        for (let i = 0; i < q.length; i++) if (q[i] && (over[i] ?? 0) > 0) helps = true;
         if (!helps) continue;
-        for (let i = 0; i < q.length; i++) if (q[i] && excess[i] !== undefined) excess[i] -= q[i];
         byAgent.delete(agentId);
         rescind(fwId, agentId);
-        over = excess.some((e) => e !== undefined && e > 0);
+        over = excess();
+        if (!over.some((e) => e > 0)) return;
       }
     }
   }
@@ -641,7 +644,7 @@ export class HierarchicalAllocator implements Allocator {
     if (!agent || !fw || !resources) return;
     const byRole = this.byAllocationRole(fw, resources, agent);
     for (const [role, bag] of byRole) this.untrack(agent, fw, role, bag);
-    this.outstanding.get(frameworkId)?.delete(agentId);
+    this.forgetOutstanding(frameworkId, agentId, byRole);
     if (refuseSeconds === undefined || refuseSeconds === null) return;
     let secs = Number(refuseSeconds);
     if (!Number.isFinite(secs) || secs < 0) secs = DEFAULT_REFUSE_SECONDS;
@@ -656,6 +659,21 @@ export class HierarchicalAllocator implements Allocator {
       agent.filters.push({ client: c, refused: bag, expires });
       fw.filteredAgents.add(agent);
     }
+  }
+
+  /**
+   * Resources came back from (framework, agent): they are no longer on offer. Another offer of the
+   * framework on that agent (another role, a later round) stays known, so a lowered limit can
+   * still rescind it.
+   */
+  private forgetOutstanding(frameworkId: string, agentId: string, back: Map<string, Bag>): void {
+    const byAgent = this.outstanding.get(frameworkId);
+    const offered = byAgent?.get(agentId);
+    if (!byAgent || !offered) return;
+    let rest = offered;
+    for (const bag of back.values()) rest = subtract(rest, bag);
+    if (rest.length === 0) byAgent.delete(agentId);
+    else byAgent.set(agentId, rest);
   }
 
   // ---------------------------------------------------------------- the allocation round
