@@ -454,6 +454,12 @@ test('with equal weights and equal demands, DRF shares end within one task of ea
           const counts = [...tasks.values()];
           assert.equal(counts.reduce((s, c) => s + c, 0), capacity, 'the cluster filled up');
           assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `final task counts ${counts}`);
+          if (ownRoles) {
+            // The allocator's own dominant shares agree: within one task (1/capacity) of each other.
+            const m = h.allocator.metrics?.() ?? {};
+            const shares = ids.map((id) => m[`allocator/mesos/roles/r${id}/shares/dominant`]);
+            assert.ok(Math.max(...shares) - Math.min(...shares) <= 1 / capacity + EPS, `dominant shares ${shares}`);
+          }
         } finally {
           h.close();
         }
