@@ -1,5 +1,6 @@
-// The agent's v1 operator API (section 4.2), read-only calls: POST /api/v1 with a
-// mesos.v1.agent.Call, answered 200 with a mesos.v1.agent.Response in the Accept encoding.
+// The agent's v1 operator API (section 4.2): POST /api/v1 with a mesos.v1.agent.Call, answered
+// 200 with a mesos.v1.agent.Response in the Accept encoding. The read-only calls are here; the
+// container calls (LAUNCH/WAIT/KILL/REMOVE_CONTAINER) are in ../nested/operator-calls.ts.
 import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';

@@ -386,7 +386,7 @@ export class DefaultExecutor {
     this.exiting = true;
     this.clock.clearTimeout(this.reconnectTimer);
     this.clock.clearTimeout(this.ackTimer);
-    log.info('No active task groups left; exiting');
+    if (code === 0) log.info('No active task groups left; exiting');
     this.subscription?.close();
     this.client.close();
     this.opts.exit(code);
