@@ -6,6 +6,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
+// protobufjs's Buffer reader clamps a string's length to the end of the input instead of failing,
+// so a truncated message would decode "successfully". Mesos rejects it; so do we.
+{
+  const proto = (protobuf as unknown as { BufferReader: { prototype: Record<string, unknown> } }).BufferReader.prototype;
+  proto.string = function readStringChecked(this: { uint32(): number; pos: number; len: number; buf: Buffer }): string {
+    const length = this.uint32();
+    const end = this.pos + length;
+    if (end > this.len) throw new RangeError(`index out of range: ${this.pos} + ${length} > ${this.len}`);
+    const value = this.buf.toString('utf8', this.pos, end);
+    this.pos = end;
+    return value;
+  };
+}
+
 /** A protobuf message as a plain object keyed by proto field names. */
 export type Msg = Record<string, any>;
 

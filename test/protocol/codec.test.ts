@@ -258,3 +258,11 @@ test('operator API and v0 scheduler messages are available', () => {
   assert.deepEqual(decodeProto(CALL, encodeProto('mesos.scheduler.Call', v0)),
     { type: 'KILL', kill: { task_id: { value: 't' }, agent_id: { value: 'S1' } } });
 });
+
+test('a truncated string field is rejected, not clamped', () => {
+  assert.throws(
+    () => decodeProto('mesos.internal.ShutdownMessage', Buffer.from([0x0a, 0x7f, 0x41])),
+    (e: unknown) => e instanceof ProtocolError && /index out of range/.test(e.message),
+  );
+  assert.deepEqual(decodeProto('mesos.internal.ShutdownMessage', Buffer.from([0x0a, 0x01, 0x41])), { message: 'A' });
+});
