@@ -13,6 +13,7 @@ import { DrainState } from './drain.js';
 import { checkpointJournal } from './checkpoint/journal.js';
 import { pendingUpdates, type AgentState } from './checkpoint/reader.js';
 import { Checkpointer, type RunRef } from './checkpoint/writer.js';
+import { executorMetaDir, frameworkMetaDir } from './checkpoint/paths.js';
 import { RecoveredCommandTask } from './recovery/command-task.js';
 import { GarbageCollector } from './gc.js';
 import { commandChannel, reregistrationContents, statusUpdateOf } from './messages.js';
@@ -125,8 +126,13 @@ export class Agent {
   /** Recovered executors that have not re-subscribed yet (--executor_reregistration_timeout). */
   private readonly awaitingReregistration = new Set<Executor>();
   private reregistrationsDone?: () => void;
+  /** Runs of recovered executors that had already ended, for their tasks' last acknowledgements. */
+  private readonly finishedRuns = new Map<string, RunRef>();
   /** abandon() was called: this agent acts as if its process had died. */
   private abandoned = false;
+  /** False while a detector (--master=zk://) knows no leading master: nothing to register with. */
+  private masterKnown = true;
+  private startedRegistering = false;
 
   constructor(private readonly opts: AgentOptions) {
     this.clock = opts.clock;
@@ -216,8 +222,36 @@ export class Agent {
     a.onExited((peer) => {
       if (peer.ip === this.masterUpid.ip && peer.port === this.masterUpid.port) this.masterLost('the connection to the master broke');
     });
+    this.startedRegistering = true;
+    if (!this.masterKnown) return;
     log.info(`Agent ${this.actor.pid} registering with master ${this.masterPid}`);
     this.registration.start();
+  }
+
+  /**
+   * A master detector saw a new leader (a `master@ip:port` pid), or none (undefined): drop the
+   * current master and (re-)register with the new one, with the usual backoff (FT-01/FT-04).
+   */
+  newMasterDetected(pid: string | undefined): void {
+    if (this.status === 'TERMINATING') return;
+    const upid = pid === undefined ? undefined : tryParseUpid(pid);
+    if (pid !== undefined && !upid) {
+      log.warn(`Ignoring detected master with a malformed pid '${pid}'`);
+      return;
+    }
+    if (upid && this.masterKnown && pid === this.masterPid && this.startedRegistering && this.status !== 'DISCONNECTED') return;
+    this.masterKnown = upid !== undefined;
+    if (upid) {
+      this.masterPid = pid!;
+      this.masterUpid = upid;
+      log.info(`New master detected at ${pid}`);
+    } else {
+      log.warn('Lost the leading master; waiting for a new one to be elected');
+    }
+    this.status = 'DISCONNECTED';
+    this.statusUpdates.pause();
+    this.registration.stop();
+    if (upid && this.startedRegistering) this.registration.start();
   }
 
   /** Kills every executor and task this agent started and stops all timers. */
@@ -282,7 +316,7 @@ export class Agent {
   }
 
   private attemptRegistration(): void {
-    if (this.status !== 'DISCONNECTED') return;
+    if (this.status !== 'DISCONNECTED' || !this.masterKnown) return;
     this.actor.link(this.masterPid);
     const info = this.info;
     if (!this.id) {
@@ -362,6 +396,7 @@ export class Agent {
   private masterLost(why: string): void {
     if (this.status === 'TERMINATING') return;
     if (this.status === 'DISCONNECTED' && this.registration.retrying) return;
+    if (!this.masterKnown) return;
     log.warn(`Master ${this.masterPid} lost (${why}); re-registering`);
     this.status = 'DISCONNECTED';
     this.statusUpdates.pause();
@@ -481,6 +516,8 @@ export class Agent {
     // A new run brings these directories back into use.
     this.gc.unschedule(frameworkDir(this.config.workDir, agentId, fw.id));
     this.gc.unschedule(executorDir(this.config.workDir, agentId, fw.id, executorId));
+    this.gc.unschedule(frameworkMetaDir(this.config.workDir, agentId, fw.id));
+    this.gc.unschedule(executorMetaDir(this.config.workDir, agentId, fw.id, executorId));
     let directory: string;
     try {
       directory = createExecutorSandbox(this.config.workDir, agentId, fw.id, executorId, containerId);
@@ -968,6 +1005,8 @@ export class Agent {
         this.files?.detach(executor.directory);
         this.files?.detach(virtual);
       });
+      // Checkpoints go with the sandbox (FT-05: only the latest run is ever recovered).
+      if (fw.info.checkpoint === true) this.gc.schedule(executorMetaDir(this.config.workDir, this.id, fw.id, executor.id));
     }
     this.maybeRemoveFramework(fw);
     this.checkDrained();
@@ -977,6 +1016,7 @@ export class Agent {
     if (fw.executors.size > 0) return;
     this.frameworkMap.delete(fw.id);
     if (this.id) this.gc.schedule(frameworkDir(this.config.workDir, this.id, fw.id));
+    if (this.id && fw.info.checkpoint === true) this.gc.schedule(frameworkMetaDir(this.config.workDir, this.id, fw.id));
     // A framework shut down by the master has no scheduler left to acknowledge anything.
     if (fw.terminating) this.statusUpdates.cleanupFramework(fw.id);
     this.completed.push(fw);
@@ -1001,10 +1041,10 @@ export class Agent {
 
   /** Where a task's updates are journaled; undefined unless its framework checkpoints. */
   private runOf(frameworkId: string, taskId: string): RunRef | undefined {
+    if (!this.id) return undefined;
     const fw = this.frameworkMap.get(frameworkId);
-    if (fw?.info.checkpoint !== true || !this.id) return undefined;
-    const executor = fw.executorOfTask(taskId);
-    return executor ? this.runRef(executor) : undefined;
+    const executor = fw?.info.checkpoint === true ? fw.executorOfTask(taskId) : undefined;
+    return executor ? this.runRef(executor) : this.finishedRuns.get(`${frameworkId}\u0000${taskId}`);
   }
 
   /** Runs a checkpoint write (for a checkpointing framework, when one is given); failures are logged. */
@@ -1041,7 +1081,13 @@ export class Agent {
         if (!run) continue;
         // Streams are rebuilt for every task of the latest run, finished executors included.
         for (const t of run.tasks) this.statusUpdates.recover(fw.id, t.id, t.updates, t.acks);
-        if (run.completed) continue;
+        if (run.completed) {
+          const ref = { agentId: state.id, frameworkId: fw.id, executorId: exState.id, containerId: run.containerId };
+          for (const t of run.tasks) if (this.statusUpdates.hasPending(fw.id, t.id)) this.finishedRuns.set(`${fw.id}\u0000${t.id}`, ref);
+          this.gc.schedule(executorMetaDir(this.config.workDir, state.id, fw.id, exState.id));
+          this.gc.schedule(executorDir(this.config.workDir, state.id, fw.id, exState.id));
+          continue;
+        }
         this.recoverExecutor(fw, exState.id, exState.info, run, opts.rebooted);
       }
       if (fw.executors.size > 0) this.frameworkMap.set(fw.id, fw);

@@ -103,3 +103,107 @@ test('a restarted agent recovers its checkpointed tasks and replays unacknowledg
   const state = await cluster.getJson(`${second.url}/state`);
   assert.equal(state.id, agentId);
 });
+
+type ClusterT = Awaited<ReturnType<typeof Cluster.start>>;
+
+/** A checkpointing cluster with `tasks` launched on its one agent. */
+async function launch(tasks: Array<[string, string]>): Promise<{ cluster: ClusterT; agentId: string; frameworkId: string; workDir: string }> {
+  const cluster = await Cluster.start({ frameworkInfo: FRAMEWORK });
+  const offers = await cluster.awaitEvent((e) => e.type === 'OFFERS');
+  const offer = offers.offers.offers[0];
+  const role = offer.allocation_info?.role ?? '*';
+  const res = (name: string, value: number) => ({ name, type: 'SCALAR', scalar: { value }, allocation_info: { role } });
+  await cluster.scheduler.launch(
+    [offer.id],
+    tasks.map(([id, command]) => ({ name: id, task_id: { value: id }, agent_id: offer.agent_id, resources: [res('cpus', 0.1), res('mem', 32)], command: { value: command } })),
+  );
+  return { cluster, agentId: offer.agent_id.value, frameworkId: offer.framework_id.value, workDir: cluster.agents[0]!.agent.config.workDir };
+}
+
+function restart(cluster: ClusterT, extra: string[] = []) {
+  const old = cluster.agents[0]!;
+  return startAgent(
+    [`--master=127.0.0.1:${cluster.master.port}`, '--ip=127.0.0.1', `--port=${old.port}`, `--work_dir=${old.agent.config.workDir}`, '--resources=cpus:4;mem:2048;disk:4096;ports:[31000-32000]', ...extra],
+    { env: {}, clock: cluster.clock },
+  );
+}
+
+/** TASK_RUNNING (after acknowledging TASK_STARTING, the head of the task's stream). */
+async function awaitRunning(cluster: ClusterT, id: string) {
+  const starting = await cluster.awaitUpdate(id, 'TASK_STARTING');
+  assert.equal(await cluster.scheduler.acknowledge(starting.update.status), true);
+  return cluster.awaitUpdate(id, 'TASK_RUNNING');
+}
+
+async function until(cluster: ClusterT, pred: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !pred(); i++) {
+    assert.ok(i < 300, `timed out waiting for ${what}`);
+    await cluster.step();
+  }
+}
+
+test('an unacknowledged terminal update of a finished executor is resent after a restart, and not again once acknowledged', async (t) => {
+  const { cluster, agentId, frameworkId, workDir } = await launch([['quick', 'true']]);
+  t.after(() => cluster.stop());
+  const starting = await cluster.awaitUpdate('quick', 'TASK_STARTING');
+  await cluster.scheduler.acknowledge(starting.update.status);
+  const running = await cluster.awaitUpdate('quick', 'TASK_RUNNING');
+  await cluster.scheduler.acknowledge(running.update.status);
+  const finished = await cluster.awaitUpdate('quick', 'TASK_FINISHED');
+  const run = path.join(workDir, 'meta/slaves', agentId, 'frameworks', frameworkId, 'executors/quick/runs/latest');
+  await until(cluster, () => fs.existsSync(path.join(run, 'executor.sentinel')), 'the executor to complete');
+  await cluster.agents[0]!.crash();
+
+  cluster.agents[0] = await restart(cluster);
+  const again = await cluster.awaitUpdate('quick', 'TASK_FINISHED');
+  assert.deepEqual(again.update.status.uuid, finished.update.status.uuid, 'the same update, replayed from task.updates');
+  assert.equal(await cluster.scheduler.acknowledge(again.update.status), true);
+  await until(cluster, () => readTaskUpdates(path.join(run, 'tasks/quick/task.updates')).acks.size === 3, 'the acknowledgement to be checkpointed');
+  await cluster.agents[0]!.crash();
+
+  cluster.agents[0] = await restart(cluster);
+  await cluster.awaitAgents(1);
+  for (let i = 0; i < 30; i++) await cluster.step(1000);
+  const finals = cluster.events.filter((e) => e.type === 'UPDATE' && e.update.status.state === 'TASK_FINISHED');
+  assert.equal(finals.length, 2, 'not resent once acknowledged');
+});
+
+test('--recover=cleanup kills what it recovered and removes meta/; --strict refuses changed resources', async (t) => {
+  const { cluster, workDir } = await launch([['victim', 'sleep 600']]);
+  t.after(() => cluster.stop());
+  const running = await awaitRunning(cluster, 'victim');
+  const pid = running.update.status.container_status.executor_pid as number;
+  await cluster.agents[0]!.crash();
+  assert.ok(alive(pid));
+
+  const old = cluster.agents[0]!;
+  await assert.rejects(
+    startAgent([`--master=127.0.0.1:${cluster.master.port}`, '--ip=127.0.0.1', `--port=${old.port}`, `--work_dir=${workDir}`, '--resources=cpus:8;mem:2048;disk:4096;ports:[31000-32000]'], { env: {}, clock: cluster.clock }),
+    /Incompatible agent info detected .*resources changed/,
+  );
+  assert.ok(alive(pid), 'a refused start touches nothing');
+
+  const cleanup = await restart(cluster, ['--recover=cleanup']);
+  await cleanup.stopped;
+  assert.equal(alive(pid), false, 'the recovered task was killed');
+  assert.equal(fs.existsSync(path.join(workDir, 'meta')), false);
+});
+
+test('after a host reboot (new boot id) the agent keeps its id and reports its tasks lost', async (t) => {
+  const { cluster, agentId, workDir } = await launch([['rebooted', 'sleep 600']]);
+  t.after(() => cluster.stop());
+  const running = await awaitRunning(cluster, 'rebooted');
+  assert.equal(await cluster.scheduler.acknowledge(running.update.status), true);
+  const pid = running.update.status.container_status.executor_pid as number;
+  await cluster.agents[0]!.crash();
+  // What a reboot does: every process is gone and the kernel has a new boot id.
+  process.kill(-pid, 'SIGKILL');
+  await until(cluster, () => !alive(pid), 'the task to die');
+  fs.writeFileSync(path.join(workDir, 'meta/boot_id'), 'a-different-boot');
+
+  cluster.agents[0] = await restart(cluster);
+  assert.equal(cluster.agents[0].agent.agentId, agentId);
+  const lost = await cluster.awaitUpdate('rebooted', 'TASK_LOST');
+  assert.equal(lost.update.status.reason, 'REASON_EXECUTOR_TERMINATED');
+  assert.equal(lost.update.status.source, 'SOURCE_AGENT');
+});
