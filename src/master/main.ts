@@ -13,7 +13,10 @@ import type { Allocator, AllocatorOptions, Msg } from './allocator/allocator.js'
 import { createAllocator } from './allocator/index.js';
 import { MASTER_CAPABILITIES, MESOS_VERSION } from './constants.js';
 import { installDriverProtocol } from './driver.js';
-import { REGISTRY_TYPE, type Registrar, registrarFromFlags } from './registry/index.js';
+import { InMemoryStore, REGISTRY_TYPE, type Registrar, type RegistryStore, registrarFromFlags } from './registry/index.js';
+import { ZkRegistryStore } from './registry/zk-store.js';
+import { ZooKeeperMasterContender, ZooKeeperMasterDetector, haConfigFromFlags, registryPath } from './election/index.js';
+import { type ZkClient, connectZk } from '../zookeeper/index.js';
 import { MASTER_FLAGS as FLAG_SPECS } from './flags.js';
 import { masterAuth } from './http/auth.js';
 import { installMasterRoutes } from './http/routes.js';
@@ -30,6 +33,8 @@ export interface MasterHandle {
   readonly url: string;
   /** `master@ip:port` */
   readonly pid: string;
+  /** Resolves when the master stopped on its own (it lost leadership). */
+  readonly stopped: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,6 +43,8 @@ export interface StartMasterOptions {
   clock?: Clock;
   /** An allocator instance to use instead of `--allocator` (tests). */
   allocator?: Allocator;
+  /** A ZooKeeper session to use with --zk instead of connecting to the URL's servers (tests). */
+  zkClient?: ZkClient;
 }
 
 /** IPv4 dotted quad -> uint32 in network byte order read as a host (little-endian) integer, as Mesos does. */
@@ -102,18 +109,30 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     readwrite: flags.bool('authenticate_http_readwrite'),
   });
 
-  // The registry store (--registry, --work_dir) is checked before anything binds.
-  let master: Master | undefined;
-  const registrar: Registrar = registrarFromFlags(flags, clock, {
-    onPruned: (pruned) => master?.pruneAgents(pruned),
-    log: (m) => log.info(m),
+  // HA flags (--zk, --quorum) and the registry store (--registry, --work_dir) are checked before
+  // anything binds. With --zk and the replicated_log registry, the registry lives in ZooKeeper.
+  const ha = haConfigFromFlags({
+    zk: flags.str('zk'),
+    quorum: flags.str('quorum'),
+    zk_session_timeout: flags.num('zk_session_timeout'),
+    registry: flags.str('registry'),
   });
+  const zkRegistry = ha !== undefined && (flags.str('registry') ?? 'replicated_log') === 'replicated_log';
+  let master: Master | undefined;
+  const makeRegistrar = (store?: RegistryStore): Registrar =>
+    registrarFromFlags(flags, clock, { onPruned: (pruned) => master?.pruneAgents(pruned), log: (m) => log.info(m), store });
+  // Standalone: made now, so a missing --work_dir fails before binding. With ZooKeeper: once the
+  // master's own MasterInfo (its group member) is known.
+  let registrar: Registrar | undefined = zkRegistry ? undefined : makeRegistrar(ha ? new InMemoryStore() : undefined);
+  const closeRegistrar = async () => {
+    await registrar?.close().catch(() => undefined);
+  };
 
   let allocator: Allocator;
   try {
     allocator = options.allocator ?? (await createAllocator(flags.str('allocator') ?? 'hierarchical'));
   } catch (e) {
-    await registrar.close().catch(() => undefined);
+    await closeRegistrar();
     throw e;
   }
 
@@ -125,7 +144,7 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     boundPort = await server.listen();
   } catch (e) {
     libprocess.close();
-    await registrar.close().catch(() => undefined);
+    await closeRegistrar();
     throw e;
   }
 
@@ -175,8 +194,24 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     agentReregisterTimeoutMs: flags.num('agent_reregister_timeout'),
   };
 
-  master = new Master({ id, info, clock, allocator, transport, settings, flags: flags.toJSON(), registry: registrar });
+  // HA: this master contends for leadership in the ZooKeeper group and follows the detected leader.
+  let election: { client: ZkClient; contender: ZooKeeperMasterContender; detector: ZooKeeperMasterDetector } | undefined;
+  if (ha) {
+    const client = options.zkClient ?? connectZk(ha.url, { sessionTimeoutMs: ha.sessionTimeoutMs, clock });
+    const contender = new ZooKeeperMasterContender({ client, path: ha.url.path, info, clock });
+    const detector = new ZooKeeperMasterDetector({ client, path: ha.url.path, clock });
+    election = { client, contender, detector };
+    if (zkRegistry) {
+      registrar = makeRegistrar(
+        new ZkRegistryStore({ client, path: registryPath(ha.url.path), guard: () => (contender.state === 'elected' ? contender.nodePath : undefined) }),
+      );
+    }
+  }
+  const reg = registrar!;
+
+  master = new Master({ id, info, clock, allocator, transport, settings, flags: flags.toJSON(), registry: reg });
   const m = master;
+  if (ha) m.setLeading(false);
   const allocatorOptions: AllocatorOptions = {
     clock,
     allocationIntervalMs: flags.num('allocation_interval') ?? 1000,
@@ -190,48 +225,86 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
   allocator.initialize(allocatorOptions, (fid, offers) => m.onAllocation(fid, offers), (fid, agentIds) => m.onInverseOffers(fid, agentIds), {
     rescind: (fid, aid) => m.rescindOffersOn(fid, aid),
   });
-  try {
-    m.recover(await registrar.recover(info));
-  } catch (e) {
-    m.stop();
-    libprocess.close();
-    await server.close();
-    await registrar.close().catch(() => undefined);
-    throw e;
+  if (!election) {
+    try {
+      m.recover(await reg.recover(info));
+    } catch (e) {
+      m.stop();
+      libprocess.close();
+      await server.close();
+      await closeRegistrar();
+      throw e;
+    }
   }
 
-  actor.install(MSG.registerSlave, (from, msg) => m.registerSlave(formatUpid(from), msg));
-  actor.install(MSG.reregisterSlave, (from, msg) => m.reregisterSlave(formatUpid(from), msg));
-  actor.install(MSG.unregisterSlave, (from, msg) => m.unregisterSlave(formatUpid(from), msg));
-  actor.install(MSG.statusUpdate, (from, msg) => m.statusUpdate(formatUpid(from), msg));
-  actor.install(MSG.exitedExecutor, (from, msg) => m.exitedExecutor(formatUpid(from), msg));
-  actor.install(MSG.executorToFramework, (from, msg) => m.executorToFramework(formatUpid(from), msg));
-  actor.install(MSG.updateSlave, () => m.inc('master/messages_update_slave'));
+  // A master that does not lead (yet) drops agent and framework messages, as Mesos does.
+  const install = (name: string, handler: (from: string, msg: Msg) => void) =>
+    actor.install(name, (from, msg) => {
+      if (m.leading) handler(formatUpid(from), msg as Msg);
+      else log.debug(`Dropping ${name} from ${formatUpid(from)}: not the leading master`);
+    });
+  install(MSG.registerSlave, (from, msg) => m.registerSlave(from, msg));
+  install(MSG.reregisterSlave, (from, msg) => m.reregisterSlave(from, msg));
+  install(MSG.unregisterSlave, (from, msg) => m.unregisterSlave(from, msg));
+  install(MSG.statusUpdate, (from, msg) => m.statusUpdate(from, msg));
+  install(MSG.exitedExecutor, (from, msg) => m.exitedExecutor(from, msg));
+  install(MSG.executorToFramework, (from, msg) => m.executorToFramework(from, msg));
+  install(MSG.updateSlave, () => m.inc('master/messages_update_slave'));
   actor.onExited((peer) => m.exited(formatUpid(peer)));
-  installDriverProtocol(
-    { install: (name, handler) => actor.install(name, (from, msg) => handler(formatUpid(from), msg as Msg)) },
-    m,
-    transport,
-  );
+  installDriverProtocol({ install }, m, transport);
 
   installMasterRoutes(server, m, auth);
   // The registrar's own endpoint, as Mesos serves it.
-  server.route('/registrar(1)/registry', (req, res) => sendJson(res, 200, toJson(REGISTRY_TYPE, registrar.registry() ?? {}), req), ['GET', 'HEAD']);
+  server.route('/registrar(1)/registry', (req, res) => sendJson(res, 200, toJson(REGISTRY_TYPE, reg.registry() ?? {}), req), ['GET', 'HEAD']);
   log.info(`Master ${id} (${hostname}) started on ${bindIp}:${boundPort}, advertised as ${pid}`);
 
   let stopped = false;
-  return {
+  let stoppedByItself: () => void = () => {};
+  const handle: MasterHandle = {
     master: m,
     port: boundPort,
     url: `http://${bindIp === '0.0.0.0' ? ip : bindIp}:${boundPort}`,
     pid,
+    stopped: new Promise<void>((resolve) => (stoppedByItself = resolve)),
     async stop() {
       if (stopped) return;
       stopped = true;
       m.stop();
       libprocess.close();
       await server.close();
-      await registrar.close().catch(() => undefined);
+      if (election) {
+        election.detector.close();
+        await election.contender.withdraw().catch(() => undefined);
+        if (!options.zkClient) await election.client.close().catch(() => undefined);
+      }
+      await closeRegistrar();
     },
   };
+
+  if (election) {
+    const { contender, detector } = election;
+    // Mesos aborts a master that loses leadership; here it stops and `stopped` resolves.
+    const lose = (reason: string) => {
+      if (stopped) return;
+      log.error(`Lost leadership (${reason}); stopping`);
+      void handle.stop().then(stoppedByItself);
+    };
+    detector.onChange((leader) => m.setDetectedLeader(leader));
+    void detector.detect().then((leader) => m.setDetectedLeader(leader), () => undefined);
+    contender.onEvent((event) => {
+      if (event.type === 'lost') return lose(event.reason);
+      log.info('Elected as the leading master; recovering the registry');
+      reg.recover(info).then(
+        (state) => {
+          if (stopped) return;
+          m.recover(state);
+          m.setLeading(true);
+          log.info(`Master ${id} is the leader`);
+        },
+        (e) => lose(`registry recovery failed: ${(e as Error).message}`),
+      );
+    });
+    contender.contend().catch((e) => lose((e as Error).message));
+  }
+  return handle;
 }

@@ -13,6 +13,7 @@ import { OfferBook } from './offers.js';
 import { checkQuotaUpdate, isRemoval, toAllocatorQuota, validateQuotaConfig } from './quota.js';
 import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, frameworkRoles, pidAddress } from './records.js';
 import { reconcileExplicit, reconcileImplicit, type ReconcileView } from './reconciliation.js';
+import { afterAdmission, isAdmitting } from './admission.js';
 import { isTerminalState, masterStatus } from './task-states.js';
 import {
   allocatedResources, canonicalJson, validateFrameworkInfo, validateFrameworkUpdate, validateOffers, validateTask,
@@ -109,7 +110,12 @@ export class Master {
   readonly id: string;
   readonly info: Msg;
   readonly startTime: number;
-  readonly electedTime: number;
+  /** When this master became the leader (undefined while it is not). */
+  electedTime?: number;
+  /** Whether this master leads (standalone masters always do; with --zk once elected and recovered). */
+  leading = true;
+  /** The leading master's MasterInfo as detected (ZooKeeper); this master's own info while it leads. */
+  private detectedLeader?: Msg;
   readonly clock: Clock;
   readonly settings: MasterSettings;
   readonly flagValues: Record<string, string>;
@@ -178,6 +184,21 @@ export class Master {
   get unreachableAgents(): ReadonlyMap<string, { time: number; info: Msg }> {
     return this.unreachable;
   }
+  get leaderInfo(): Msg | undefined {
+    return this.leading ? this.info : this.detectedLeader;
+  }
+
+  /** The detector saw a (new) leader, or none. */
+  setDetectedLeader(leader: Msg | undefined): void {
+    this.detectedLeader = leader;
+  }
+
+  /** HA: not leading until elected and the registry is recovered. */
+  setLeading(leading: boolean): void {
+    this.leading = leading;
+    this.electedTime = leading ? this.clock.now() : undefined;
+  }
+
   /** AgentInfos of agents known from the registry that have not re-registered yet. */
   get recoveredAgents(): Msg[] {
     return [...this.recovered.values()].map((r) => r.info);
@@ -1191,6 +1212,7 @@ export class Master {
     this.inc('master/messages_register_slave');
     const slaveInfo: Msg = msg.slave ?? {};
     const already = this.agentsByPid.get(from);
+    if (already && already.connected && isAdmitting(already)) return; // the answer follows the registry write
     if (already && already.connected) {
       // A retry of a registration that already went through.
       log.info(`Agent ${already.id} at ${from} already registered; resending acknowledgement`);
@@ -1217,11 +1239,17 @@ export class Master {
     const id = agentIdFor(this.id, this.nextAgentId++);
     const agent = new Agent(id, slaveInfo, from, String(msg.version ?? ''), capabilityTypes(msg.agent_capabilities), total, this.clock.now());
     this.admit(agent, false);
-    this.persist('admit agent', this.registry?.admitAgent(agent.info));
     this.inc('master/slave_registrations');
-    log.info(`Registered agent ${id} at ${from} (${agent.hostname}) with ${total.toString()}`);
-    this.transport.send(from, MSG.slaveRegistered, { slave_id: { value: id }, connection: this.connectionInfo() });
-    this.health.start(agent.id);
+    // The agent learns its id only once the registry holds it durably (FT-02).
+    afterAdmission(this.registry?.admitAgent(agent.info), {
+      admitted: () => {
+        if (this.agentsById.get(id) !== agent) return;
+        log.info(`Registered agent ${id} at ${from} (${agent.hostname}) with ${total.toString()}`);
+        this.transport.send(from, MSG.slaveRegistered, { slave_id: { value: id }, connection: this.connectionInfo() });
+        this.health.start(agent.id);
+      },
+      failed: (e) => log.error(`Registry operation 'admit agent' failed: ${e.message}`),
+    }, agent);
     this.allocator.addAgent(id, agent.info, agent.capabilities, total, new Map(agent.usedByFramework));
     this.refreshUnavailability(agent);
     this.emit(() => ({ type: 'AGENT_ADDED', agent_added: { agent: agentModel(this, agent) } }));
@@ -1258,6 +1286,7 @@ export class Master {
       return;
     }
     const known = this.agentsById.get(id);
+    if (known && isAdmitting(known)) return; // the answer follows the registry write
     if (known) {
       // A known agent (reconnect, or restarted with the same id): refresh its address and liveness.
       if (known.pid !== from) {
@@ -1305,6 +1334,7 @@ export class Master {
     const agent = new Agent(id, slaveInfo, from, String(msg.version ?? ''), capabilityTypes(msg.agent_capabilities), total, this.clock.now());
     agent.reregisteredTime = agent.registeredTime;
     const recovered = this.recovered.get(id);
+    let reachable: Promise<boolean> | undefined;
     if (recovered) {
       // Known from the registry (master failover): already admitted there.
       this.recovered.delete(id);
@@ -1316,7 +1346,7 @@ export class Master {
       }
     } else {
       // Back from unreachable, or unknown to the registry: admitted again.
-      this.persist('mark reachable', this.registry?.markReachable(agent.info));
+      reachable = this.registry?.markReachable(agent.info);
     }
     const n = /-S(\d+)$/.exec(id);
     if (n && id.startsWith(`${this.id}-S`)) this.nextAgentId = Math.max(this.nextAgentId, Number(n[1]) + 1);
@@ -1352,8 +1382,14 @@ export class Master {
       if (isTerminalState(record.state)) this.releaseTask(record);
     }
     log.info(`Re-registered agent ${id} at ${from} (${agent.hostname})`);
-    this.transport.send(from, MSG.slaveReregistered, { slave_id: { value: id }, connection: this.connectionInfo() });
-    this.health.start(agent.id);
+    afterAdmission(reachable, {
+      admitted: () => {
+        if (this.agentsById.get(id) !== agent) return;
+        this.transport.send(agent.pid, MSG.slaveReregistered, { slave_id: { value: id }, connection: this.connectionInfo() });
+        this.health.start(agent.id);
+      },
+      failed: (e) => log.error(`Registry operation 'mark reachable' failed: ${e.message}`),
+    }, agent);
     const used = new Map<string, Resources>();
     for (const [fid, r] of agent.usedByFramework) {
       const fw = this.frameworksById.get(fid);

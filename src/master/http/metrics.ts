@@ -32,7 +32,7 @@ export function metricsSnapshot(master: Master): Record<string, number> {
 
   const now = master.clock.now();
   out['master/uptime_secs'] = (now - master.startTime) / 1000;
-  out['master/elected'] = 1;
+  out['master/elected'] = master.leading ? 1 : 0;
 
   const agents = [...master.agents];
   out['master/slaves_active'] = agents.filter((a) => a.active).length;

@@ -200,7 +200,7 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
       case 'GET_MASTER':
         return respond(res, accept, {
           type: 'GET_MASTER',
-          get_master: { master_info: master.info, start_time: master.startTime / 1000, elected_time: master.electedTime / 1000 },
+          get_master: { master_info: master.info, start_time: master.startTime / 1000, ...(master.electedTime !== undefined ? { elected_time: master.electedTime / 1000 } : {}) },
         });
       case 'TEARDOWN': {
         const fw = master.framework(call.teardown.framework_id?.value);

@@ -1,6 +1,6 @@
 // The master's HTTP endpoints. The server's delegate is `master`, so `/master/x` reaches `/x`.
 import type { ServerResponse } from 'node:http';
-import { type HttpRequest, type HttpServer, sendJson, sendText } from '../../common/http/server.js';
+import { type Handler, type HttpRequest, type HttpServer, sendJson, sendText } from '../../common/http/server.js';
 import { fromJson, toJson } from '../../protocol/codec.js';
 import type { Msg } from '../allocator/allocator.js';
 import { MESOS_VERSION } from '../constants.js';
@@ -17,13 +17,40 @@ import { frameworksJson, parseTasksQuery, slavesJson, stateJson, stateSummaryJso
 
 type Get = (req: HttpRequest, res: ServerResponse) => void;
 
+/**
+ * A master that does not lead answers with a 307 to the leader (`//host:port<path>`), or 503 when no
+ * leader is known or it is itself still recovering. Returns true when it answered.
+ */
+export function redirectToLeader(master: Master, req: HttpRequest, res: ServerResponse): boolean {
+  if (master.leading) return false;
+  const leader = master.leaderInfo;
+  if (!leader) {
+    sendText(res, 503, 'No leader elected');
+    return true;
+  }
+  if (leader.pid === master.info.pid) {
+    sendText(res, 503, 'Master has not finished recovery');
+    return true;
+  }
+  const url = req.raw.url ?? '';
+  const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
+  const host = leader.address?.hostname ?? leader.hostname ?? leader.address?.ip;
+  res.writeHead(307, { Location: `//${host}:${leader.port}${req.originalPath}${query}`, 'Content-Length': 0 });
+  res.end();
+  return true;
+}
+
 export function installMasterRoutes(server: HttpServer, master: Master, auth: MasterAuth = noAuth()): void {
+  // Everything about the cluster is answered by the leader; other masters redirect there.
+  const leaderOnly = (fn: Handler): Handler => (req, res) => (redirectToLeader(master, req, res) ? undefined : fn(req, res));
+  const leaderRoute = (path: string, fn: Handler, methods: string[] | null = null) => server.route(path, leaderOnly(fn), methods);
   // Read-only views answer 401 without credentials when --authenticate_http_readonly is set.
   const get = (path: string, fn: Get) =>
-    server.route(path, (req, res) => (auth.readonly.authenticate(req, res) ? fn(req, res) : undefined), ['GET', 'HEAD']);
+    leaderRoute(path, (req, res) => (auth.readonly.authenticate(req, res) ? fn(req, res) : undefined), ['GET', 'HEAD']);
+  // Served by any master, leading or not.
   const open = (path: string, fn: Get) => server.route(path, fn, ['GET', 'HEAD']);
-  server.route('/api/v1/scheduler', schedulerHandler(master, auth.scheduler));
-  server.route('/api/v1', operatorHandler(master, { loggingLevel: master.flagValues.logging_level ?? 'INFO', auth: auth.readwrite }));
+  leaderRoute('/api/v1/scheduler', schedulerHandler(master, auth.scheduler));
+  leaderRoute('/api/v1', operatorHandler(master, { loggingLevel: master.flagValues.logging_level ?? 'INFO', auth: auth.readwrite }));
 
   get('/state', (req, res) => sendJson(res, 200, stateJson(master), req));
   get('/state-summary', (req, res) => sendJson(res, 200, stateSummaryJson(master), req));
@@ -43,8 +70,10 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
     res.end();
   });
   open('/redirect', (_req, res) => {
-    const address = master.info.address ?? {};
-    res.writeHead(307, { Location: `//${address.hostname ?? master.info.hostname}:${master.info.port}`, 'Content-Length': 0 });
+    const leader = master.leaderInfo;
+    if (!leader) return sendText(res, 503, 'No leader elected');
+    const host = leader.address?.hostname ?? leader.hostname ?? leader.address?.ip;
+    res.writeHead(307, { Location: `//${host}:${leader.port}`, 'Content-Length': 0 });
     res.end();
   });
   open('/metrics/snapshot', (req, res) => sendJson(res, 200, metricsSnapshot(master), req));
@@ -62,7 +91,7 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
     }, req),
   );
   // LEG-M07: GET lists the weights; PUT replaces the given roles' weights.
-  server.route(
+  leaderRoute(
     '/weights',
     async (req, res) => {
       if (!(req.method === 'PUT' ? auth.readwrite : auth.readonly).authenticate(req, res)) return;
@@ -123,10 +152,10 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
     }
     sendText(res, 405, `Expecting one of { 'GET', 'POST', 'DELETE' }, but received '${req.method}'`, { Allow: 'GET, POST, DELETE' });
   };
-  server.route('/quota', quota);
-  server.routePrefix('/quota/', quota);
+  leaderRoute('/quota', quota);
+  server.routePrefix('/quota/', leaderOnly(quota));
   // LEG-M12..M14: maintenance schedule, status, machine down/up.
-  server.route(
+  leaderRoute(
     '/maintenance/schedule',
     async (req, res) => {
       if (!(req.method === 'POST' ? auth.readwrite : auth.readonly).authenticate(req, res)) return;
@@ -146,7 +175,7 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
   );
   get('/maintenance/status', (req, res) => sendJson(res, 200, toJson('mesos.v1.maintenance.ClusterStatus', master.maintenanceStatus()), req));
   for (const [path, down] of [['/machine/down', true], ['/machine/up', false]] as const) {
-    server.route(
+    leaderRoute(
       path,
       async (req, res) => {
         if (!auth.readwrite.authenticate(req, res)) return;
@@ -167,7 +196,7 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
     );
   }
   // LEG-M11: POST form `frameworkId=<id>`.
-  server.route(
+  leaderRoute(
     '/teardown',
     async (req, res) => {
       if (!auth.readwrite.authenticate(req, res)) return;

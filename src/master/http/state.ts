@@ -195,7 +195,9 @@ export function stateJson(master: Master): Msg {
     build_time: BUILD.time,
     build_user: BUILD.user,
     start_time: secs(master.startTime),
-    elected_time: secs(master.electedTime),
+  };
+  if (master.electedTime !== undefined) out.elected_time = secs(master.electedTime);
+  Object.assign(out, {
     id: master.id,
     pid: master.info.pid,
     hostname: master.info.hostname,
@@ -203,9 +205,12 @@ export function stateJson(master: Master): Msg {
     activated_slaves: agents.filter((a) => a.active).length,
     deactivated_slaves: agents.filter((a) => !a.active).length,
     unreachable_slaves: master.unreachableAgents.size,
-    leader: master.info.pid,
-    leader_info: toJson('mesos.v1.MasterInfo', master.info),
-  };
+  });
+  const leader = master.leaderInfo;
+  if (leader) {
+    out.leader = leader.pid;
+    out.leader_info = toJson('mesos.v1.MasterInfo', leader);
+  }
   if (master.flagValues.cluster !== undefined) out.cluster = master.flagValues.cluster;
   if (master.flagValues.log_dir !== undefined) out.log_dir = master.flagValues.log_dir;
   if (master.flagValues.external_log_file !== undefined) out.external_log_file = master.flagValues.external_log_file;
