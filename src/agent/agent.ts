@@ -140,7 +140,9 @@ export class Agent {
     this.config = opts.config;
     this.startTime = opts.clock.now();
     this.masterPid = opts.masterPid;
-    const m = tryParseUpid(opts.masterPid);
+    // An empty pid: the master is found by a detector later (newMasterDetected).
+    this.masterKnown = opts.masterPid !== '';
+    const m = tryParseUpid(opts.masterPid || 'master@0.0.0.0:0');
     if (!m) throw new Error(`Malformed master pid '${opts.masterPid}'`);
     this.masterUpid = m;
     this.containerizer = opts.containerizer;

@@ -23,6 +23,7 @@ import { AgentOperatorApi } from './http/operator-api.js';
 import { NestedContainers } from './nested/containers.js';
 import { agentRootLookup } from './nested/root-lookup.js';
 import { REGISTER_RETRY_INTERVAL_MAX_MS, resolveMasterPid } from './registration.js';
+import { type LeaderFollower, followLeader, masterHostHint, needsDetection } from './detection/index.js';
 import { currentBootId, planRecovery, removeCheckpoints, type RecoveryPlan } from './recovery/index.js';
 import type { Msg } from './types.js';
 
@@ -109,7 +110,18 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   if (reconfigurationPolicy !== 'equal' && reconfigurationPolicy !== 'additive') {
     throw new FlagsError(`Unknown option for 'reconfiguration_policy' flag ${reconfigurationPolicy}`);
   }
-  const masterPid = await resolveMasterPid(flags.str('master')!);
+  // zk:// and file:// masters are found by a detector once the agent runs; '' until then.
+  const masterFlag = flags.str('master')!;
+  const detectMaster = needsDetection(masterFlag);
+  let masterHint: string | undefined;
+  if (detectMaster) {
+    try {
+      masterHint = masterHostHint(masterFlag);
+    } catch (e) {
+      throw new FlagsError(`Failed to parse --master '${masterFlag}': ${(e as Error).message}`);
+    }
+  }
+  const masterPid = detectMaster ? '' : await resolveMasterPid(masterFlag);
   mkdirSync(workDir, { recursive: true });
 
   let resources = detectAgentResources({ resources: flags.str('resources'), workDir, defaultRole: flags.str('default_role') });
@@ -125,7 +137,7 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   const containerizer = new NestedContainers(baseContainerizer);
   if (discoveredGpus > 0) resources = resources.plus(Resources.parse(`gpus:${discoveredGpus}`, flags.str('default_role')));
   const attributes = flags.has('attributes') ? parseAttributes(flags.str('attributes')!) : [];
-  const masterIp = masterPid.slice(masterPid.indexOf('@') + 1).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const masterIp = masterHint ?? masterPid.slice(masterPid.indexOf('@') + 1).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
 
   if (!flags.has('ip') && flags.has('ip_discovery_command')) {
     // Mesos runs the command and uses its output as --ip.
@@ -156,6 +168,7 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   const port = flags.num('advertise_port') ?? boundPort;
   // From here on a failure must not leave the port open.
   let plan: RecoveryPlan = { rebooted: false };
+  let follower: LeaderFollower | undefined;
   let started: { agent: Agent; actor: ReturnType<Libprocess['spawn']>; stop: () => Promise<void>; stopped: Promise<void>; crash: () => Promise<void> };
   try {
     lp.setAddress(ip, port);
@@ -216,6 +229,7 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
 
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
+        follower?.close();
         await agent.stop();
         executorApi.stop();
         lp.close();
@@ -226,6 +240,7 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
       return stopping;
     };
     const crash = async (): Promise<void> => {
+      follower?.close();
       agent.abandon();
       (baseContainerizer as { release?: () => void }).release?.();
       executorApi.stop();
@@ -251,6 +266,8 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     log.info('Agent finished cleanup (--recover=cleanup); exiting');
   } else {
     agent.start();
+    // The agent registers with whichever master leads, and follows it through failovers.
+    if (detectMaster) follower = followLeader(masterFlag, agent, { clock });
   }
   log.info(`Agent ${actor.pid} started (work_dir ${workDir}, resources ${resources.toString()})`);
   return {

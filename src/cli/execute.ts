@@ -9,7 +9,7 @@ import { SchedulerClient } from '../scheduler/client.js';
 import type { ContentType, Msg } from '../scheduler/wire.js';
 
 export const EXECUTE_FLAGS: FlagSpec[] = [
-  { name: 'master', kind: 'string', help: 'Master address: host:port or http://host:port', required: true },
+  { name: 'master', kind: 'string', help: 'Master address: host:port, http://host:port, zk://host:port[,host:port]/path or file:///path', required: true },
   { name: 'name', kind: 'string', help: 'Name of the task (also its id unless --task sets one)' },
   { name: 'command', kind: 'string', help: 'Shell command to launch' },
   { name: 'shell', kind: 'bool', help: 'Run --command through /bin/sh -c', default: 'true' },

@@ -6,12 +6,13 @@ import http from 'node:http';
 import { type Clock, type TimerHandle, SystemClock } from '../common/clock.js';
 import { type Endpoint, parseMaster } from './address.js';
 import { SchedulerHttpError, SubscriptionError } from './errors.js';
+import { DetectedLeader, isDetectedMaster } from './leader.js';
 import { AsyncQueue } from './queue.js';
 import { post, readBody } from './request.js';
 import { type ContentType, MEDIA_TYPES, type Msg, contentTypeOf, createRecordReader, decodeEvent, encodeCall } from './wire.js';
 
 export interface SchedulerClientOptions {
-  /** `host:port`, `http://host:port` or a full URL of the scheduler endpoint. */
+  /** `host:port`, `http://host:port`, a full URL of the scheduler endpoint, or `zk://...` / `file://...` (detected leader). */
   master: string;
   frameworkInfo: Msg;
   /** Encoding of calls and of the event stream (default `protobuf`). */
@@ -59,6 +60,8 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
   private readonly queue = new AsyncQueue<Msg>();
 
   private endpoint: Endpoint;
+  /** With a zk:// (or file://) master: who leads now; subscriptions go there. */
+  private readonly leader?: DetectedLeader;
   private frameworkInfo: Msg;
   private connection?: Connection;
   private _streamId?: string;
@@ -73,7 +76,18 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
 
   constructor(readonly options: SchedulerClientOptions) {
     super();
-    this.endpoint = parseMaster(options.master);
+    if (isDetectedMaster(options.master)) {
+      this.leader = new DetectedLeader(options.master, { clock: options.clock });
+      this.endpoint = { host: '0.0.0.0', port: 0, path: '/api/v1/scheduler' };
+      // A new leader: drop the stream to the old one; the reconnect loop subscribes to the new one.
+      this.leader.onChange((ep) => {
+        const conn = this.connection;
+        if (!conn?.subscribed || (ep && ep.host === this.endpoint.host && ep.port === this.endpoint.port)) return;
+        conn.request?.destroy(new Error('A new leading master was detected'));
+      });
+    } else {
+      this.endpoint = parseMaster(options.master);
+    }
     this.frameworkInfo = { ...options.frameworkInfo };
     if (options.frameworkInfo.id) this._frameworkId = options.frameworkInfo.id;
     this.contentType = options.contentType ?? 'protobuf';
@@ -147,7 +161,7 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
       const pending = { subscribed: false } as Connection;
       this.connection = pending;
 
-      post(this.endpoint, body, this.headers(), false)
+      (this.leader ? this.leader.endpoint().then((ep) => post((this.endpoint = ep), body, this.headers(), false)) : post(this.endpoint, body, this.headers(), false))
         .then(async ({ endpoint, response, request }) => {
           pending.request = request;
           if (this.closed || this.connection !== pending) {
@@ -385,6 +399,7 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
     this._streamId = undefined;
     conn?.request?.destroy();
     this.callAgent.destroy();
+    this.leader?.close();
     this.queue.close();
   }
 }
