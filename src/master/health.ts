@@ -29,6 +29,8 @@ export interface HealthOptions {
   lookup(agentId: string): { pid: string; connected: boolean } | undefined;
   /** Too many pings went unanswered. */
   onUnreachable(agentId: string): void;
+  /** A pong arrived (calls off a pending, rate-limited removal). */
+  onPong?(agentId: string): void;
 }
 
 export class AgentHealth {
@@ -43,6 +45,7 @@ export class AgentHealth {
       actor: this.o.spawn(() => {
         obs.pinged = false;
         obs.timeouts = 0;
+        this.o.onPong?.(agentId);
       }),
       pinged: false,
       timeouts: 0,

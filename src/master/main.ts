@@ -21,6 +21,7 @@ import { MASTER_FLAGS as FLAG_SPECS } from './flags.js';
 import { masterAuth } from './http/auth.js';
 import { installMasterRoutes } from './http/routes.js';
 import { MSG, Master, type MasterSettings, type MasterTransport } from './master.js';
+import { parseRemovalLimit, parseRemovalRate } from './removals.js';
 
 export const MASTER_FLAGS: FlagSpec[] = FLAG_SPECS;
 
@@ -108,6 +109,9 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     readonly: flags.bool('authenticate_http_readonly'),
     readwrite: flags.bool('authenticate_http_readwrite'),
   });
+  // Agent removal flags, checked before anything binds.
+  const agentRemovalRate = parseRemovalRate(flags.str('agent_removal_rate_limit'));
+  const recoveryAgentRemovalLimit = parseRemovalLimit(flags.str('recovery_agent_removal_limit'));
 
   // HA flags (--zk, --quorum) and the registry store (--registry, --work_dir) are checked before
   // anything binds. With --zk and the replicated_log registry, the registry lives in ZooKeeper.
@@ -192,6 +196,8 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     rolesWhitelist: flags.str('roles') ? new Set(flags.str('roles')!.split(',').map((r) => r.trim())) : undefined,
     weights: parseWeights(flags.str('weights')),
     agentReregisterTimeoutMs: flags.num('agent_reregister_timeout'),
+    agentRemovalRate,
+    recoveryAgentRemovalLimit,
   };
 
   // HA: this master contends for leadership in the ZooKeeper group and follows the detected leader.

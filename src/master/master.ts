@@ -14,6 +14,7 @@ import { checkQuotaUpdate, isRemoval, toAllocatorQuota, validateQuotaConfig } fr
 import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, frameworkRoles, pidAddress } from './records.js';
 import { reconcileExplicit, reconcileImplicit, type ReconcileView } from './reconciliation.js';
 import { afterAdmission, isAdmitting } from './admission.js';
+import { AgentRemovals, type RemovalRate, exceedsRemovalLimit } from './removals.js';
 import { isTerminalState, masterStatus } from './task-states.js';
 import {
   allocatedResources, canonicalJson, validateFrameworkInfo, validateFrameworkUpdate, validateOffers, validateTask,
@@ -66,6 +67,10 @@ export interface MasterSettings {
   agentReregisterTimeoutMs?: number;
   /** Static role weights from --weights. */
   weights?: Record<string, number>;
+  /** --agent_removal_rate_limit (unset: no limit). */
+  agentRemovalRate?: RemovalRate;
+  /** --recovery_agent_removal_limit as a fraction (default 1 = 100%). */
+  recoveryAgentRemovalLimit?: number;
 }
 
 /** The registry operations the master uses (the Registrar of src/master/registry). */
@@ -131,6 +136,9 @@ export class Master {
   /** Agents admitted in the registry that have not re-registered with this master yet (FT-03). */
   private readonly recovered = new Map<string, { info: Msg; deactivated: boolean; drainInfo?: Msg }>();
   private reregisterTimer?: ReturnType<Clock['setTimeout']>;
+  /** How many admitted agents the registry held at recovery (the removal limit's base). */
+  private recoveredTotal = 0;
+  private readonly removals: AgentRemovals;
   private readonly registry?: RegistryPort;
   private readonly offerBook: OfferBook;
   private readonly health: AgentHealth;
@@ -167,7 +175,13 @@ export class Master {
       spawn: (onPong) => this.transport.spawnObserver(onPong),
       lookup: (id) => this.agentsById.get(id),
       onUnreachable: (id) => this.agentUnhealthy(id),
+      onPong: (id) => this.removals.cancel(id),
     });
+    this.removals = new AgentRemovals(this.clock, {
+      scheduled: () => this.inc('master/slave_unreachable_scheduled'),
+      completed: () => this.inc('master/slave_unreachable_completed'),
+      canceled: () => this.inc('master/slave_unreachable_canceled'),
+    }, this.settings.agentRemovalRate);
   }
 
   // ---------------------------------------------------------------- views
@@ -216,6 +230,7 @@ export class Master {
       const id: string | undefined = s.info?.id?.value;
       if (id) this.recovered.set(id, { info: s.info, deactivated: s.deactivated === true, drainInfo: s.drain_info });
     }
+    this.recoveredTotal = this.recovered.size;
     for (const u of (registry.unreachable?.slaves ?? []) as Msg[]) {
       if (u.id?.value) this.unreachable.set(u.id.value, { time: Number(u.timestamp?.nanoseconds ?? 0) / 1e6, info: { id: u.id } });
     }
@@ -249,14 +264,30 @@ export class Master {
   /** Recovered agents that did not come back in time become unreachable. */
   private recoveredAgentsTimeout(): void {
     this.reregisterTimer = undefined;
-    const now = this.clock.now();
-    for (const [id, r] of this.recovered) {
-      log.warn(`Agent ${id} did not re-register within --agent_reregister_timeout; marking it unreachable`);
-      this.unreachable.set(id, { time: now, info: r.info });
-      this.persist('mark unreachable', this.registry?.markUnreachable(id, now));
-      this.inc('master/recovery_slave_removals');
+    const limit = this.settings.recoveryAgentRemovalLimit ?? 1;
+    if (exceedsRemovalLimit(this.recovered.size, this.recoveredTotal, limit)) {
+      // The safety valve: so many missing agents smell of a network problem, not dead machines.
+      log.error(
+        `Post-recovery agent removal limit exceeded! After --agent_reregister_timeout ${this.recovered.size} of ` +
+          `${this.recoveredTotal} agents (${((100 * this.recovered.size) / this.recoveredTotal).toFixed(1)}%) recovered from the registry ` +
+          `did not re-register: ${[...this.recovered.keys()].join(', ')}. The configured --recovery_agent_removal_limit is ` +
+          `${limit * 100}%; they are NOT marked unreachable. Investigate, or raise the limit and restart the master.`,
+      );
+      return;
     }
-    this.recovered.clear();
+    for (const id of this.recovered.keys()) {
+      // Same rate limit as health-check removals (Mesos's --agent_removal_rate_limit).
+      this.removals.scheduleUnreachable(id, () => {
+        const r = this.recovered.get(id);
+        if (!r) return; // it came back meanwhile
+        this.recovered.delete(id);
+        const now = this.clock.now();
+        log.warn(`Agent ${id} did not re-register within --agent_reregister_timeout; marking it unreachable`);
+        this.unreachable.set(id, { time: now, info: r.info });
+        this.persist('mark unreachable', this.registry?.markUnreachable(id, now));
+        this.inc('master/recovery_slave_removals');
+      });
+    }
   }
 
   /** Registry GC dropped these agents. */
@@ -503,6 +534,7 @@ export class Master {
     }
     this.offerBook.close();
     this.health.close();
+    this.removals.close();
     this.clock.clearTimeout(this.reregisterTimer);
     this.allocator.close();
   }
@@ -1437,6 +1469,8 @@ export class Master {
   }
 
   private reconnect(agent: Agent): void {
+    this.removals.reconnected(agent.id);
+    this.removals.cancel(agent.id);
     if (!agent.connected) {
       agent.connected = true;
       this.transport.link(agent.pid);
@@ -1467,6 +1501,12 @@ export class Master {
     if (!agent || !agent.connected) return;
     log.info(`Agent ${agent.id} at ${pid} disconnected`);
     agent.connected = false;
+    // It must re-register in time (pings go on meanwhile), or it becomes unreachable (FT-04).
+    this.removals.disconnected(agent.id, this.settings.agentReregisterTimeoutMs ?? 600_000, () => {
+      if (this.agentsById.get(agent.id) !== agent || agent.connected) return;
+      this.inc('master/slave_removals/reason_unhealthy');
+      this.removeAgent(agent, 'the agent did not re-register within --agent_reregister_timeout after disconnecting', 'unreachable');
+    });
     if (agent.active) {
       agent.active = false;
       if (!agent.deactivated) this.allocator.deactivateAgent(agent.id);
@@ -1495,6 +1535,7 @@ export class Master {
     if (this.agentsById.get(agent.id) !== agent) return;
     log.info(`Removing agent ${agent.id} (${agent.hostname}): ${why}`);
     this.health.stop(agent.id);
+    this.removals.forget(agent.id);
     for (const offerId of [...agent.offers]) this.rescindOffer(offerId, true);
     for (const [id, io] of [...this.inverseOffers]) if (io.agentId === agent.id) this.rescindInverseOffer(id);
     this.allocator.removeAgent(agent.id);
@@ -1682,12 +1723,15 @@ export class Master {
   // ---------------------------------------------------------------- health checks (FT-04)
 
   private agentUnhealthy(agentId: string): void {
-    const agent = this.agentsById.get(agentId);
-    if (!agent) return;
-    this.inc('master/slave_unreachable_scheduled');
-    this.inc('master/slave_removals/reason_unhealthy');
-    this.removeAgent(agent, 'health check timed out', 'unreachable');
-    this.inc('master/slave_unreachable_completed');
+    if (!this.agentsById.has(agentId)) return;
+    // Rate-limited (--agent_removal_rate_limit); pings go on, and a pong meanwhile calls it off.
+    this.health.start(agentId);
+    this.removals.scheduleUnreachable(agentId, () => {
+      const agent = this.agentsById.get(agentId);
+      if (!agent) return;
+      this.inc('master/slave_removals/reason_unhealthy');
+      this.removeAgent(agent, 'health check timed out', 'unreachable');
+    });
   }
 }
 
