@@ -232,15 +232,9 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     rescind: (fid, aid) => m.rescindOffersOn(fid, aid),
   });
   if (!election) {
-    try {
-      m.recover(await reg.recover(info));
-    } catch (e) {
-      m.stop();
-      libprocess.close();
-      await server.close();
-      await closeRegistrar();
-      throw e;
-    }
+    // Standalone: not leading (HTTP 503 "Master has not finished recovery") until the registry is recovered below.
+    m.setDetectedLeader(info);
+    m.setLeading(false);
   }
 
   // A master that does not lead (yet) drops agent and framework messages, as Mesos does.
@@ -262,6 +256,18 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
   installMasterRoutes(server, m, auth);
   // The registrar's own endpoint, as Mesos serves it.
   server.route('/registrar(1)/registry', (req, res) => sendJson(res, 200, toJson(REGISTRY_TYPE, reg.registry() ?? {}), req), ['GET', 'HEAD']);
+  if (!election) {
+    try {
+      m.recover(await reg.recover(info));
+      m.setLeading(true);
+    } catch (e) {
+      m.stop();
+      libprocess.close();
+      await server.close();
+      await closeRegistrar();
+      throw e;
+    }
+  }
   log.info(`Master ${id} (${hostname}) started on ${bindIp}:${boundPort}, advertised as ${pid}`);
 
   let stopped = false;
