@@ -10,6 +10,7 @@ import { AgentHealth, type ObserverActor, PONG } from './health.js';
 import { agentModel, frameworkModel, taskModel } from './model.js';
 import { type MachineId, MaintenanceBook, machineMatches } from './maintenance.js';
 import { OfferBook } from './offers.js';
+import { SPECULATIVE_OPERATIONS, allocateOperation, applyCheckpointed, checkpointedResources, validateOperation } from './operations.js';
 import { checkQuotaUpdate, isRemoval, toAllocatorQuota, validateQuotaConfig } from './quota.js';
 import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, frameworkRoles, pidAddress } from './records.js';
 import { reconcileExplicit, reconcileImplicit, type ReconcileView } from './reconciliation.js';
@@ -42,6 +43,7 @@ export const MSG = {
   updateFramework: 'mesos.internal.UpdateFrameworkMessage',
   shutdown: 'mesos.internal.ShutdownMessage',
   drainSlave: 'mesos.internal.DrainSlaveMessage',
+  checkpointResources: 'mesos.internal.CheckpointResourcesMessage',
   pong: PONG,
   updateSlave: 'mesos.internal.UpdateSlaveMessage',
 } as const;
@@ -875,10 +877,98 @@ export class Master {
           available = this.launchGroup(fw, agent, role!, available, op.launch_group ?? {});
           break;
         default:
-          log.warn(`Framework ${fw.id}: operation ${op.type} is not supported; ignoring it`);
+          if (SPECULATIVE_OPERATIONS.has(op.type)) {
+            available = this.applyOfferOperation(fw, agent, role!, available, op);
+          } else {
+            log.warn(`Framework ${fw.id}: operation ${op.type} is not supported; ignoring it`);
+            if (op.id) this.operationStatus(fw, agent, op, 'OPERATION_UNSUPPORTED', `Operation ${op.type} is not supported`);
+          }
       }
     }
     if (!available.isEmpty()) this.allocator.recoverResources(fw.id, agent.id, available, refuse);
+  }
+
+  /** RESERVE/UNRESERVE/CREATE/DESTROY on offered resources: applied at once, the agent is told. */
+  private applyOfferOperation(fw: Framework, agent: Agent, role: string, available: Resources, op: Msg): Resources {
+    const allocated = allocateOperation(op, role);
+    let err = validateOperation(allocated, {
+      role, refinement: fw.hasCapability('RESERVATION_REFINEMENT'), principal: fw.info.principal, agentTotal: agent.total,
+    });
+    let converted = available;
+    if (!err) {
+      try {
+        converted = available.apply(allocated);
+      } catch (e) {
+        err = (e as Error).message;
+      }
+    }
+    if (err) {
+      log.warn(`Framework ${fw.id}: dropping ${op.type} operation: ${err}`);
+      if (op.id) this.operationStatus(fw, agent, op, 'OPERATION_ERROR', err);
+      return available;
+    }
+    const consumed = available.minus(converted);
+    const produced = converted.minus(available);
+    this.allocator.updateAllocation?.(fw.id, agent.id, consumed, produced);
+    this.convertAgentResources(agent, consumed, produced);
+    if (op.id) this.operationStatus(fw, agent, op, 'OPERATION_FINISHED', undefined, produced);
+    return converted;
+  }
+
+  /** The agent's total changed by an operation; it checkpoints its new reservations and volumes. */
+  private convertAgentResources(agent: Agent, consumed: Resources, produced: Resources): void {
+    agent.total = agent.total.minus(consumed.unallocate()).plus(produced.unallocate());
+    if (agent.connected) {
+      this.transport.send(agent.pid, MSG.checkpointResources, { resources: checkpointedResources(agent.total).toProto({ refinement: true }) });
+    }
+  }
+
+  private operationStatus(fw: Framework, agent: Agent, op: Msg, state: string, message?: string, converted?: Resources): void {
+    const status: Msg = { operation_id: op.id, state, agent_id: { value: agent.id } };
+    if (message !== undefined) status.message = message;
+    if (converted) status.converted_resources = converted.toProto({ refinement: fw.hasCapability('RESERVATION_REFINEMENT') });
+    fw.send({ type: 'UPDATE_OPERATION_STATUS', update_operation_status: { status } });
+  }
+
+  /**
+   * Operator RESERVE_RESOURCES / UNRESERVE_RESOURCES / CREATE_VOLUMES / DESTROY_VOLUMES (and the
+   * legacy endpoints): applied to the agent's unused resources, rescinding offers when needed.
+   */
+  applyOperatorOperation(agentId: string, op: Msg, principal?: string): { status: 202 | 400 | 404 | 409; message?: string } {
+    const agent = this.agentsById.get(agentId);
+    if (!agent) return { status: 404, message: `No agent found with specified ID '${agentId}'` };
+    const err = validateOperation(op, { principal, agentTotal: agent.total });
+    if (err) return { status: 400, message: err };
+    try {
+      agent.total.apply(op);
+    } catch (e) {
+      // Not even the agent's total holds it: no point in rescinding offers.
+      return { status: 409, message: (e as Error).message };
+    }
+    const unused = () => {
+      let offered = Resources.empty();
+      for (const id of agent.offers) offered = offered.plus(this.offerBook.get(id)?.resources ?? Resources.empty());
+      return agent.total.minus(agent.totalUsed().unallocate()).minus(offered.unallocate());
+    };
+    let available = unused();
+    let converted: Resources | undefined;
+    for (;;) {
+      try {
+        converted = available.apply(op);
+        break;
+      } catch {
+        // Offered resources may hold what is needed: take offers back one by one.
+        const next = agent.offers.values().next();
+        if (next.done) return { status: 409, message: 'Insufficient resources to apply the operation' };
+        this.rescindOffer(next.value, true);
+        available = unused();
+      }
+    }
+    const consumed = available.minus(converted);
+    const produced = converted.minus(available);
+    this.allocator.updateAvailable?.(agent.id, consumed, produced);
+    this.convertAgentResources(agent, consumed, produced);
+    return { status: 202 };
   }
 
   private rejectTask(fw: Framework, task: Msg, agentId: string | undefined, message: string, reason = 'REASON_TASK_INVALID'): void {
@@ -1258,7 +1348,8 @@ export class Master {
     }
     let total: Resources;
     try {
-      total = Resources.fromProto(slaveInfo.resources ?? []).plus(Resources.fromProto(msg.checkpointed_resources ?? []).filter((r) => r.disk?.persistence !== undefined));
+      // Its dynamic reservations and persistent volumes replace the static resources they came from.
+      total = applyCheckpointed(Resources.fromProto(slaveInfo.resources ?? []), Resources.fromProto(msg.checkpointed_resources ?? []));
     } catch (e) {
       this.transport.send(from, MSG.shutdown, { message: `Agent has invalid resources: ${(e as Error).message}` });
       return;

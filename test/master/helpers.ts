@@ -181,7 +181,7 @@ export class FakeAgent {
     for (const name of [
       'SlaveRegisteredMessage', 'SlaveReregisteredMessage', 'PingSlaveMessage', 'RunTaskMessage', 'RunTaskGroupMessage',
       'KillTaskMessage', 'StatusUpdateAcknowledgementMessage', 'ShutdownFrameworkMessage', 'ShutdownExecutorMessage',
-      'FrameworkToExecutorMessage', 'UpdateFrameworkMessage', 'ShutdownMessage', 'DrainSlaveMessage',
+      'FrameworkToExecutorMessage', 'UpdateFrameworkMessage', 'ShutdownMessage', 'DrainSlaveMessage', 'CheckpointResourcesMessage',
     ]) {
       const full = `mesos.internal.${name}`;
       actor.install(full, (from, msg) => {

@@ -87,6 +87,24 @@ function ok(res: ServerResponse): void {
   res.end();
 }
 
+/** An operator reservation/volume call as the Offer.Operation the master applies. */
+export function operatorOperation(call: Msg): { agentId: string; op: Msg } {
+  switch (call.type as string) {
+    case 'RESERVE_RESOURCES': {
+      const c = call.reserve_resources;
+      const reserve: Msg = { resources: c.resources ?? [] };
+      if (c.source?.length) reserve.source = c.source;
+      return { agentId: String(c.agent_id?.value ?? ''), op: { type: 'RESERVE', reserve } };
+    }
+    case 'UNRESERVE_RESOURCES':
+      return { agentId: String(call.unreserve_resources.agent_id?.value ?? ''), op: { type: 'UNRESERVE', unreserve: { resources: call.unreserve_resources.resources ?? [] } } };
+    case 'CREATE_VOLUMES':
+      return { agentId: String(call.create_volumes.agent_id?.value ?? ''), op: { type: 'CREATE', create: { volumes: call.create_volumes.volumes ?? [] } } };
+    default:
+      return { agentId: String(call.destroy_volumes.agent_id?.value ?? ''), op: { type: 'DESTROY', destroy: { volumes: call.destroy_volumes.volumes ?? [] } } };
+  }
+}
+
 function roles(master: Master): Msg[] {
   return roleSummaries(master).map((r) => ({
     name: r.name,
@@ -230,6 +248,17 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
         if (!master.quotas.has(role)) return sendText(res, 400, `Failed to remove quota: Role '${role}' has no quota set`);
         master.updateQuota([{ role }], true);
         return ok(res);
+      }
+      case 'RESERVE_RESOURCES':
+      case 'UNRESERVE_RESOURCES':
+      case 'CREATE_VOLUMES':
+      case 'DESTROY_VOLUMES': {
+        const { agentId, op } = operatorOperation(call);
+        const result = master.applyOperatorOperation(agentId, op);
+        if (result.status !== 202) return sendText(res, result.status, result.message ?? '');
+        res.writeHead(202, { 'Content-Length': 0 });
+        res.end();
+        return;
       }
       case 'GET_MAINTENANCE_STATUS':
         return respond(res, accept, { type: 'GET_MAINTENANCE_STATUS', get_maintenance_status: { status: master.maintenanceStatus() } });

@@ -195,6 +195,39 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
       ['POST'],
     );
   }
+  // LEG-M09/M10: POST form `slaveId=<id>&resources=<JSON array>` (volumes=... for the volume calls).
+  for (const [path, type, key, field] of [
+    ['/reserve', 'RESERVE', 'reserve', 'resources'],
+    ['/unreserve', 'UNRESERVE', 'unreserve', 'resources'],
+    ['/create-volumes', 'CREATE', 'create', 'volumes'],
+    ['/destroy-volumes', 'DESTROY', 'destroy', 'volumes'],
+  ] as const) {
+    leaderRoute(
+      path,
+      async (req, res) => {
+        const authenticated = auth.readwrite.authenticate(req, res);
+        if (!authenticated) return;
+        const form = new URLSearchParams((await req.body()).toString('utf8'));
+        const agentId = form.get('slaveId');
+        if (agentId === null) return sendText(res, 400, "Missing 'slaveId' query parameter in the request body");
+        const text = form.get(field);
+        if (text === null) return sendText(res, 400, `Missing '${field}' query parameter in the request body`);
+        let list: Msg[];
+        try {
+          const parsed = JSON.parse(text);
+          if (!Array.isArray(parsed)) throw new Error('expecting a JSON array');
+          list = parsed.map((r) => fromJson('mesos.v1.Resource', r));
+        } catch (e) {
+          return sendText(res, 400, `Error in parsing '${field}' query parameter in the request body: ${(e as Error).message}`);
+        }
+        const result = master.applyOperatorOperation(agentId, { type, [key]: { [field]: list } }, authenticated.principal);
+        if (result.status !== 202) return sendText(res, result.status, result.message ?? '');
+        res.writeHead(202, { 'Content-Length': 0 });
+        res.end();
+      },
+      ['POST'],
+    );
+  }
   // LEG-M11: POST form `frameworkId=<id>`.
   leaderRoute(
     '/teardown',
