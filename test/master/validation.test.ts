@@ -89,6 +89,19 @@ test('task validation: ids, agent, command/executor, resources, executors', () =
     "Task's 'kill_policy.grace_period' must be non-negative",
   );
 
+  // Limits: cpus/mem only, not below the request, and only on agents that support them.
+  assert.equal(
+    validateTask(task({ limits: { cpus: { value: 2 } } }), fw, agent, available, '*', new Map()),
+    'Task has resource limits but the agent does not support TASK_RESOURCE_LIMITS',
+  );
+  agent.capabilities = ['TASK_RESOURCE_LIMITS'];
+  assert.ok(typeof validateTask(task({ limits: { cpus: { value: 'Infinity' }, mem: { value: 64 } } }), fw, agent, available, '*', new Map()) !== 'string');
+  assert.equal(validateTask(task({ limits: { disk: { value: 2 } } }), fw, agent, available, '*', new Map()), "Resource limits are only supported for cpus and mem, not 'disk'");
+  assert.equal(validateTask(task({ limits: { cpus: { value: 0.5 } } }), fw, agent, available, '*', new Map()), 'The cpus limit 0.5 is smaller than the cpus request 1');
+  const mixed = [scalar('cpus', 0.5), { ...scalar('mem', 1), revocable: {} }];
+  const withRevocable = Resources.parse('cpus:2;mem:512').allocate('*').plus(Resources.fromProto([{ ...scalar('mem', 10), revocable: {} }]).allocate('*'));
+  assert.equal(validateTask(task({ resources: mixed }), fw, agent, withRevocable, '*', new Map()), 'Task mixes revocable and non-revocable resources');
+
   const executor = { executor_id: { value: 'e' }, command: { value: 'x' }, resources: [scalar('cpus', 0.5)] };
   const withExec = validateTask(task({ command: undefined, executor }), fw, agent, available, '*', new Map());
   assert.ok(typeof withExec !== 'string');

@@ -147,6 +147,20 @@ export function validateTask(
   }
   if (taskResources.isEmpty()) return 'Task uses no resources';
 
+  const revocable = taskResources.revocable();
+  if (!revocable.isEmpty() && !taskResources.nonRevocable().isEmpty()) return 'Task mixes revocable and non-revocable resources';
+
+  if (task.limits !== undefined && Object.keys(task.limits).length > 0) {
+    if (!agent.capabilities.includes('TASK_RESOURCE_LIMITS')) return 'Task has resource limits but the agent does not support TASK_RESOURCE_LIMITS';
+    for (const [name, v] of Object.entries(task.limits as Msg)) {
+      if (name !== 'cpus' && name !== 'mem') return `Resource limits are only supported for cpus and mem, not '${name}'`;
+      const limit = Number((v as Msg)?.value);
+      if (Number.isNaN(limit)) return `Invalid ${name} limit`;
+      const request = taskResources.scalar(name);
+      if (limit < request) return `The ${name} limit ${limit} is smaller than the ${name} request ${request}`;
+    }
+  }
+
   const grace = task.kill_policy?.grace_period?.nanoseconds;
   if (typeof grace === 'number' && grace < 0) return "Task's 'kill_policy.grace_period' must be non-negative";
 
