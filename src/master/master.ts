@@ -1363,19 +1363,35 @@ export class Master {
     const agent = new Agent(id, slaveInfo, from, String(msg.version ?? ''), capabilityTypes(msg.agent_capabilities), total, this.clock.now());
     this.admit(agent, false);
     this.inc('master/slave_registrations');
-    // The agent learns its id only once the registry holds it durably (FT-02).
-    afterAdmission(this.registry?.admitAgent(agent.info), {
+    this.allocator.addAgent(id, agent.info, agent.capabilities, total, new Map(agent.usedByFramework));
+    this.refreshUnavailability(agent);
+    this.emit(() => ({ type: 'AGENT_ADDED', agent_added: { agent: agentModel(this, agent) } }));
+    // The agent learns its id only once the registry holds it durably (FT-02); no offers until then.
+    const write = this.registry?.admitAgent(agent.info);
+    this.holdUntilAdmitted(agent, write);
+    afterAdmission(write, {
       admitted: () => {
         if (this.agentsById.get(id) !== agent) return;
+        this.releaseAdmitted(agent, write);
         log.info(`Registered agent ${id} at ${from} (${agent.hostname}) with ${total.toString()}`);
         this.transport.send(from, MSG.slaveRegistered, { slave_id: { value: id }, connection: this.connectionInfo() });
         this.health.start(agent.id);
       },
       failed: (e) => log.error(`Registry operation 'admit agent' failed: ${e.message}`),
     }, agent);
-    this.allocator.addAgent(id, agent.info, agent.capabilities, total, new Map(agent.usedByFramework));
-    this.refreshUnavailability(agent);
-    this.emit(() => ({ type: 'AGENT_ADDED', agent_added: { agent: agentModel(this, agent) } }));
+  }
+
+  /** An agent waiting for its registry write is inactive in the allocator: an offer on it would launch tasks it drops. */
+  private holdUntilAdmitted(agent: Agent, write: Promise<boolean> | undefined): void {
+    if (!write || !agent.active) return;
+    agent.active = false;
+    this.allocator.deactivateAgent(agent.id);
+  }
+
+  private releaseAdmitted(agent: Agent, write: Promise<boolean> | undefined): void {
+    if (!write || agent.active || !agent.connected) return;
+    agent.active = true;
+    if (!agent.deactivated) this.allocator.activateAgent(agent.id);
   }
 
   private connectionInfo(): Msg {
@@ -1505,14 +1521,6 @@ export class Master {
       if (isTerminalState(record.state)) this.releaseTask(record);
     }
     log.info(`Re-registered agent ${id} at ${from} (${agent.hostname})`);
-    afterAdmission(reachable, {
-      admitted: () => {
-        if (this.agentsById.get(id) !== agent) return;
-        this.transport.send(agent.pid, MSG.slaveReregistered, { slave_id: { value: id }, connection: this.connectionInfo() });
-        this.health.start(agent.id);
-      },
-      failed: (e) => log.error(`Registry operation 'mark reachable' failed: ${e.message}`),
-    }, agent);
     const used = new Map<string, Resources>();
     for (const [fid, r] of agent.usedByFramework) {
       const fw = this.frameworksById.get(fid);
@@ -1522,6 +1530,16 @@ export class Master {
     if (agent.deactivated) this.allocator.deactivateAgent(id);
     this.refreshUnavailability(agent);
     this.emit(() => ({ type: 'AGENT_ADDED', agent_added: { agent: agentModel(this, agent) } }));
+    this.holdUntilAdmitted(agent, reachable);
+    afterAdmission(reachable, {
+      admitted: () => {
+        if (this.agentsById.get(id) !== agent) return;
+        this.releaseAdmitted(agent, reachable);
+        this.transport.send(agent.pid, MSG.slaveReregistered, { slave_id: { value: id }, connection: this.connectionInfo() });
+        this.health.start(agent.id);
+      },
+      failed: (e) => log.error(`Registry operation 'mark reachable' failed: ${e.message}`),
+    }, agent);
     for (const fw of this.frameworksById.values()) {
       if (agent.tasks.has(fw.id) || agent.executors.has(fw.id)) {
         if (fw.connected) this.transport.send(from, MSG.updateFramework, { framework_id: { value: fw.id }, pid: fw.pid ?? HTTP_FRAMEWORK_PID, framework_info: fw.info });
