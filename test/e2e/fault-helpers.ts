@@ -26,6 +26,8 @@ export interface FrameworkOptions {
   tasks: string[];
   /** Launch at most this many tasks per offer (spreads tasks over agents). */
   perOffer?: number;
+  /** Re-subscribe as this framework (failover). */
+  frameworkId?: string;
 }
 
 /** A scheduler driven by the real SchedulerClient that records everything it is told. */
@@ -53,6 +55,7 @@ export class TestFramework {
         checkpoint: o.checkpoint ?? true,
         failover_timeout: o.failoverTimeoutSecs ?? 0,
         capabilities,
+        ...(o.frameworkId ? { id: { value: o.frameworkId } } : {}),
       },
     });
   }
