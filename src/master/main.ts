@@ -46,6 +46,8 @@ export interface StartMasterOptions {
   allocator?: Allocator;
   /** A ZooKeeper session to use with --zk instead of connecting to the URL's servers (tests). */
   zkClient?: ZkClient;
+  /** Called at once when an elected master loses leadership, before it stops (bin/mesos-master exits here). */
+  onLeadershipLost?: (reason: string) => void;
 }
 
 /** IPv4 dotted quad -> uint32 in network byte order read as a host (little-endian) integer, as Mesos does. */
@@ -299,6 +301,7 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     const lose = (reason: string) => {
       if (stopped) return;
       log.error(`Lost leadership (${reason}); stopping`);
+      options.onLeadershipLost?.(reason);
       void handle.stop().then(stoppedByItself);
     };
     detector.onChange((leader) => m.setDetectedLeader(leader));
