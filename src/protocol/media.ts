@@ -16,7 +16,7 @@ export const MISSING_CONTENT_TYPE = "Expecting 'Content-Type' to be present";
 export const UNSUPPORTED_CONTENT_TYPE =
   `Expecting 'Content-Type' of ${APPLICATION_JSON} or ${APPLICATION_PROTOBUF}`;
 export const NOT_ACCEPTABLE =
-  `Expecting 'Accept' to allow ${APPLICATION_JSON} or ${APPLICATION_PROTOBUF}`;
+  `Expecting 'Accept' to allow '${APPLICATION_PROTOBUF}' or '${APPLICATION_JSON}'`;
 
 /** The media type for an encoding. */
 export function contentType(encoding: Encoding): string {
@@ -82,18 +82,17 @@ function quality(ranges: Range[], media: string): number {
 }
 
 /**
- * Encoding for a response from the `Accept` header(s): JSON when absent, the
- * acceptable type with the highest q otherwise (JSON on ties), null (406) if
- * neither JSON nor protobuf is acceptable.
+ * Encoding for a response from the `Accept` header(s), as libprocess decides it: JSON when absent
+ * or whenever JSON is acceptable at all (q > 0, whatever protobuf's q), else protobuf if
+ * acceptable, else null (406).
  */
 export function responseEncoding(header: string | string[] | undefined): Encoding | null {
   const value = Array.isArray(header) ? header.join(',') : header;
   if (value === undefined || value.trim() === '') return 'json';
   const ranges = parseAccept(value);
-  const json = quality(ranges, APPLICATION_JSON);
-  const proto = quality(ranges, APPLICATION_PROTOBUF);
-  if (json <= 0 && proto <= 0) return null;
-  return json >= proto ? 'json' : 'protobuf';
+  if (quality(ranges, APPLICATION_JSON) > 0) return 'json';
+  if (quality(ranges, APPLICATION_PROTOBUF) > 0) return 'protobuf';
+  return null;
 }
 
 export function isMediaError(v: Encoding | MediaError): v is MediaError {

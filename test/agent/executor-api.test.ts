@@ -374,7 +374,8 @@ test('an executor exiting with unfinished tasks fails them and reports its exit 
 test('executor calls in protobuf are accepted too', async () => {
   const { master, agent } = await setup();
   try {
-    const body = encodeProto('mesos.v1.executor.Call', { type: 'HEARTBEAT', framework_id: { value: 'fw-x' }, executor_id: { value: 'e' } });
+    // (HEARTBEAT would be 202 before any lookup, as in Mesos; MESSAGE needs the framework.)
+    const body = encodeProto('mesos.v1.executor.Call', { type: 'MESSAGE', framework_id: { value: 'fw-x' }, executor_id: { value: 'e' }, message: { data: Buffer.from('x') } });
     const r = await post(agent, body, { 'Content-Type': 'application/x-protobuf' });
     assert.equal(r.status, 400);
     assert.match(r.body, /Framework cannot be found/);

@@ -65,7 +65,7 @@ test('transport errors: 405, 400, 415, malformed bodies, validation, 406', async
 
   r = await post(c.url, subscribe, { ...JSON_CT, Accept: 'text/html' });
   assert.equal(r.status, 406);
-  assert.equal(r.body, 'Expecting \'Accept\' to allow application/json or application/x-protobuf');
+  assert.equal(r.body, "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'");
 
   r = await post(c.url, subscribe, { ...JSON_CT, 'Mesos-Stream-Id': 'abc' });
   assert.equal(r.status, 400);

@@ -3,9 +3,9 @@
 import type { ServerResponse } from 'node:http';
 import { sendText, type HttpRequest, type HttpServer } from '../../common/http/server.js';
 import { logger } from '../../common/log.js';
-import { decodeJson, decodeProto, ProtocolError, type Msg } from '../../protocol/codec.js';
+import { decodeProto, fromJson, ProtocolError, type Msg } from '../../protocol/codec.js';
 import { EventStream } from '../../protocol/event-stream.js';
-import { isMediaError, NOT_ACCEPTABLE, requestEncoding, responseEncoding } from '../../protocol/media.js';
+import { type Encoding, isMediaError, NOT_ACCEPTABLE, requestEncoding, responseEncoding } from '../../protocol/media.js';
 import type { Agent } from '../agent.js';
 import type { Executor, ExecutorChannel, Framework } from '../state.js';
 import { idValue } from '../types.js';
@@ -68,8 +68,32 @@ function validateUpdate(call: Msg): string | undefined {
   return undefined;
 }
 
+/** The Call, or the 400 text Mesos gives for a body it cannot decode. */
+function decodeCall(encoding: Encoding, body: Buffer): Msg | string {
+  if (encoding === 'protobuf') {
+    try {
+      return decodeProto(CALL, body);
+    } catch (e) {
+      return `Failed to parse body into Call protobuf: ${(e as Error).message}`;
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    return `Failed to parse body into JSON: ${(e as Error).message}`;
+  }
+  try {
+    return fromJson(CALL, value);
+  } catch (e) {
+    if (e instanceof ProtocolError) return `Failed to convert JSON into Call protobuf: ${e.message}`;
+    throw e;
+  }
+}
+
 function validateCall(call: Msg): string | undefined {
-  if (!call.type || call.type === 'UNKNOWN') return "Expecting 'type' to be present";
+  // An explicit UNKNOWN passes validation and is answered 501, as in Mesos.
+  if (!call.type) return "Expecting 'type' to be present";
   if (!call.executor_id) return "Expecting 'executor_id' to be present";
   if (!call.framework_id) return "Expecting 'framework_id' to be present";
   switch (call.type) {
@@ -110,7 +134,7 @@ export class ExecutorApi {
 
   private async handle(req: HttpRequest, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') {
-      sendText(res, 405, `Expecting 'POST', received '${req.method}'`, { Allow: 'POST' });
+      sendText(res, 405, `Expecting one of { 'POST' }, but received '${req.method}'`, { Allow: 'POST' });
       return;
     }
     const encoding = requestEncoding(req.header('content-type'));
@@ -119,17 +143,27 @@ export class ExecutorApi {
       return;
     }
     const body = await req.body();
-    let call: Msg;
-    try {
-      call = encoding === 'json' ? decodeJson(CALL, body) : decodeProto(CALL, body);
-    } catch (e) {
-      const why = e instanceof ProtocolError || e instanceof SyntaxError ? e.message : String(e);
-      sendText(res, 400, `Failed to parse body into Call protobuf: ${why}`);
+    const call = decodeCall(encoding, body);
+    if (typeof call === 'string') {
+      sendText(res, 400, call);
       return;
     }
     const invalid = validateCall(call);
     if (invalid) {
-      sendText(res, 400, `Failed to validate executor::Call: ${invalid}`);
+      sendText(res, 400, `Failed to validate Executor::Call: ${invalid}`);
+      return;
+    }
+    // Mesos answers these before looking the framework or executor up.
+    let accept: ReturnType<typeof responseEncoding> = 'json';
+    if (call.type === 'SUBSCRIBE') {
+      accept = responseEncoding(req.header('accept'));
+      if (accept === null) {
+        sendText(res, 406, NOT_ACCEPTABLE);
+        return;
+      }
+    } else if (call.type === 'HEARTBEAT') {
+      res.writeHead(202, { 'Content-Length': 0 });
+      res.end();
       return;
     }
     // A restarting agent takes re-subscriptions only, until its recovery is over.
@@ -148,7 +182,7 @@ export class ExecutorApi {
       return;
     }
     if (call.type === 'SUBSCRIBE') {
-      this.subscribe(req, res, fw, executor, call);
+      this.subscribe(res, accept ?? 'json', fw, executor, call);
       return;
     }
     // Mesos only refuses executors that never subscribed; one whose stream broke may still post.
@@ -172,16 +206,12 @@ export class ExecutorApi {
         res.end();
         return;
       default:
-        sendText(res, 501, `Call type '${call.type}' is not implemented`);
+        res.writeHead(501, { 'Content-Length': 0 });
+        res.end();
     }
   }
 
-  private subscribe(req: HttpRequest, res: ServerResponse, fw: Framework, executor: Executor, call: Msg): void {
-    const accept = responseEncoding(req.header('accept'));
-    if (accept === null) {
-      sendText(res, 406, NOT_ACCEPTABLE);
-      return;
-    }
+  private subscribe(res: ServerResponse, accept: Encoding, fw: Framework, executor: Executor, call: Msg): void {
     const stream = new EventStream(res, accept, EVENT);
     const channel = new HttpExecutorChannel(stream);
     this.channels.add(channel);
