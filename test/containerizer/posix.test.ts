@@ -126,6 +126,21 @@ describe('posix containerizer', () => {
     assert.equal(readIf(path.join(runDir(s.containerId), 'status')), '143\n');
   });
 
+  it('SIGTERM right after launch is never lost in the supervisor\'s trap window', async () => {
+    // The signal may land after the supervisor set its trap and before it forked the task;
+    // the containerizer then sends it again once forked.pid appears.
+    const specs = Array.from({ length: 12 }, () => spec({ value: 'exec sleep 1000' }));
+    for (const s of specs) {
+      await containerizer.launch(s);
+      containerizer.kill(s.containerId, 'SIGTERM');
+    }
+    const guard = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a SIGTERM was lost')), 10_000).unref());
+    for (const s of specs) {
+      const t = await Promise.race([containerizer.wait(s.containerId), guard]);
+      assert.equal(t.signal, 'SIGTERM');
+    }
+  });
+
   it('a task that handles SIGTERM exits with its own code while the supervisor waits for it', async () => {
     const s = spec({ value: "trap 'echo bye; exit 7' TERM; touch ready; sleep 1000 & wait" });
     await containerizer.launch(s);

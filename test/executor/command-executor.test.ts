@@ -55,7 +55,9 @@ function run(
 
 const states = (r: Run) => r.updates.map((u) => u.state);
 const last = (r: Run) => r.updates[r.updates.length - 1]!;
-const ready = (r: Run) => eventually(() => fs.existsSync(path.join(r.sandbox, 'ready')), 'the task to start');
+// The task may touch `ready` before launch() resolved, i.e. before TASK_RUNNING went out.
+const ready = (r: Run) =>
+  eventually(() => fs.existsSync(path.join(r.sandbox, 'ready')) && r.updates.some((u) => u.state === 'TASK_RUNNING'), 'the task to start');
 
 afterEach(async () => {
   await Promise.all(containerizer.containers().map((id) => containerizer.destroy(id)));

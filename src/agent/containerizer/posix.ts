@@ -45,6 +45,8 @@ interface Container {
   termination?: Termination;
   /** The limitation that made us destroy the container. */
   limitation?: Limitation;
+  /** forked.pid exists: the task has its default signal dispositions. */
+  started?: boolean;
   /** How helpers (COMMAND checks) get into the container: see helperPrefix(). */
   enter?: { joinFiles: string[]; pidNamespace: boolean; user: string[] };
   readonly done: Promise<Termination>;
@@ -276,7 +278,7 @@ export class PosixContainerizer implements Containerizer {
   kill(containerId: string, signal: NodeJS.Signals): void {
     const c = this.live.get(containerId);
     if (!c || c.exited) return;
-    signalGroup(c.pid, signal);
+    this.signal(c, signal);
   }
 
   /**
@@ -303,7 +305,7 @@ export class PosixContainerizer implements Containerizer {
         if (grace === 0) {
           signalGroup(c.pid, 'SIGKILL');
         } else {
-          if (!c.destroying) signalGroup(c.pid, 'SIGTERM');
+          if (!c.destroying) this.signal(c, 'SIGTERM');
           c.killTimer = this.clock.setTimeout(() => {
             c.killTimer = undefined;
             if (!c.exited) signalGroup(c.pid, 'SIGKILL');
@@ -358,6 +360,42 @@ export class PosixContainerizer implements Containerizer {
   /** Pid of a live container's supervisor. */
   pid(containerId: string): number | undefined {
     return this.live.get(containerId)?.pid;
+  }
+
+  /**
+   * Signals the container's process group. Until the task is forked, the supervisor's trap
+   * can swallow a catchable signal for good (it arrived after the trap was set, before the
+   * fork), so the signal goes out once more when forked.pid appears. SIGKILL cannot be lost.
+   */
+  private signal(c: Container, signal: NodeJS.Signals): void {
+    signalGroup(c.pid, signal);
+    if (signal === 'SIGKILL' || c.started) return;
+    const file = path.join(c.runDir, 'forked.pid');
+    if (fs.existsSync(file)) {
+      c.started = true;
+      return;
+    }
+    let watcher: fs.FSWatcher | undefined;
+    const again = () => {
+      if (!watcher) return;
+      watcher.close();
+      watcher = undefined;
+      c.started = true;
+      if (!c.exited) signalGroup(c.pid, signal);
+    };
+    try {
+      watcher = fs.watch(c.runDir, (_event, name) => {
+        if (name === 'forked.pid') again();
+      });
+    } catch {
+      return;
+    }
+    watcher.on('error', () => watcher?.close());
+    if (fs.existsSync(file)) again(); // created before the watch began
+    void c.done.then(() => {
+      watcher?.close();
+      watcher = undefined;
+    });
   }
 
   private exited(c: Container, code: number | null, signal: NodeJS.Signals | null): void {

@@ -4,11 +4,14 @@
 // dash costs well under 1 MB of private memory and a millisecond or two.
 //
 // What it does (argv: $1 run dir, $2 argv[0] override or "", $3... the program and arguments):
-// - catches TERM/INT/HUP/QUIT with a no-op trap, so a signal sent to the container's process
+// - catches TERM/INT/HUP/QUIT with a trap, so a signal sent to the container's process
 //   group does not take the supervisor down before it has recorded the task's status. A caught
 //   (not ignored) disposition is reset to the default in the forked task, so the task itself still
 //   dies of SIGTERM. The task runs in the foreground, so non-interactive sh does not set SIGINT
 //   and SIGQUIT to ignored for it the way it does for `cmd &`;
+// - a signal caught before the task existed (a kill racing the launch) is remembered in $k, and
+//   the subshell, whose traps are back to the defaults, sends it to itself before it execs: the
+//   kill is not lost, and the task ends as if it had received it;
 // - the subshell records its own pid (the task's pid, kept by `exec`) in forked.pid;
 // - `exec -a` (bash) gives the program a different argv[0] when CommandInfo.arguments[0]
 //   differs from CommandInfo.value; without bash the program sees its path as argv[0];
@@ -16,10 +19,11 @@
 //   to `status`, then the supervisor exits with the same code. A restarted agent can read
 //   `pid`, `forked.pid` and `status` to re-adopt or account for the task.
 export const SUPERVISOR_SCRIPT = [
-  'r=$1 a=$2; shift 2',
-  'trap : TERM INT HUP QUIT',
+  "r=$1 a=$2 k=''; shift 2",
+  "trap 'k=TERM' TERM; trap 'k=INT' INT; trap 'k=HUP' HUP; trap 'k=QUIT' QUIT",
   '(',
   '  read -r p x < /proc/self/stat && echo "$p" > "$r/forked.pid"',
+  '  if [ -n "$k" ]; then kill -s "$k" "$p"; fi',
   '  if [ -z "$a" ] || [ ! -x /bin/bash ]; then exec "$@"; fi',
   '  exec /bin/bash -c \'exec -a "$0" "$@"\' "$a" "$@"',
   ')',
