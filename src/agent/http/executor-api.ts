@@ -59,7 +59,7 @@ function validateUpdate(call: Msg): string | undefined {
   if (!status) return "Expecting 'update.status' to be present";
   const uuid = status.uuid as Buffer | undefined;
   if (!uuid) return "Expecting 'uuid' to be present";
-  if (uuid.length !== 16) return `Invalid UUID: ${uuid.length} bytes, expecting 16`;
+  if (uuid.length !== 16) return 'Not a valid UUID';
   if (status.source !== 'SOURCE_EXECUTOR') return `Received Call from executor ${idValue(call.executor_id)} of framework ${idValue(call.framework_id)} with invalid source, expecting 'SOURCE_EXECUTOR'`;
   if (status.state === 'TASK_STAGING') return `Received TASK_STAGING from executor ${idValue(call.executor_id)} of framework ${idValue(call.framework_id)} which is not allowed`;
   if (status.executor_id && idValue(status.executor_id) !== idValue(call.executor_id)) {
