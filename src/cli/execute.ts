@@ -201,7 +201,7 @@ export async function execute(argv: string[], io: ExecuteIo): Promise<number> {
         const killAfter = flags.num('kill_after');
         if (status.state === 'TASK_RUNNING' && killAfter !== undefined && killTimer === undefined) {
           killTimer = clock.setTimeout(() => {
-            io.out(`Killing task '${taskName}' after ${killAfter} ms`);
+            io.out(`Asked to kill task '${taskName}' on agent '${status.agent_id?.value}'`);
             client.kill(taskName, status.agent_id).catch((e: Error) => io.err(`Failed to kill the task: ${e.message}`));
           }, killAfter);
         }
