@@ -34,6 +34,12 @@ test('master: /master/state is /state, .json names are gone, JSON and jsonp fram
   assert.match(p.text, /^cb\(\{.*\}\);$/s);
   assert.deepEqual(JSON.parse(p.text.slice(3, -2)).id, JSON.parse(a.text).id);
 
+  for (const [port, path] of [[c.mport, '/master/slaves'], [c.mport, '/metrics/snapshot'], [c.aport, '/state'], [c.aport, '/monitor/statistics']] as const) {
+    const j = await request(port, `${path}?jsonp=f`);
+    assert.equal(j.headers['content-type'], 'text/javascript', path);
+    assert.match(j.text, /^f\(.*\);$/s, path);
+  }
+
   const st = JSON.parse(a.text);
   assertTypes(st, {
     version: 'string', build_date: 'string', build_time: 'number', build_user: 'string', start_time: 'number',

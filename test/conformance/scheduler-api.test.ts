@@ -65,6 +65,9 @@ test('SCH-01 transport errors carry Mesos status codes and texts', async () => {
   // Broken chunked framing on a raw socket: answered 400 or closed, never a hang or a crash.
   const got = await rawTcp(c.mport, `POST ${API} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n`);
   assert.ok(got === '' || got.startsWith('HTTP/1.1 400'), got);
+  // An oversized header block is refused, not buffered without bound.
+  const big = await rawTcp(c.mport, `POST ${API} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`, (g) => g.includes('\r\n\r\n'));
+  assert.ok(big === '' || /^HTTP\/1\.1 4\d\d /.test(big), big);
   assert.equal((await request(c.mport, '/health')).status, 200);
 });
 
