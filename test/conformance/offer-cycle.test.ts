@@ -169,7 +169,11 @@ test('RECONCILE answers with REASON_RECONCILIATION and no uuid; invalid launches
       assert.equal(u.update.status.uuid, undefined);
     }
     assert.equal(known.update.status.state, 'TASK_RUNNING');
+    assert.equal(known.update.status.message, 'Reconciliation: Latest task state');
     assert.equal(never.update.status.state, 'TASK_LOST');
+    // Marathon and others read this exact text to tell a gone task from a lost one.
+    assert.equal(never.update.status.message, 'Reconciliation: Task is unknown to the agent');
+    assert.deepEqual(never.update.status.agent_id, { value: agentId });
     const paMark = pa.stream.events.length;
     r = await call(pa, 'RECONCILE', { reconcile: { tasks: [{ task_id: { value: 'never' }, agent_id: { value: agentId } }] } });
     assert.equal(r.status, 202);
