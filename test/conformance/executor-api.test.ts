@@ -74,6 +74,8 @@ test('executor API: status codes and texts, SUBSCRIBED payload, LAUNCH, UPDATE/A
     // HEARTBEAT is accepted before any lookup, even with made-up ids.
     r = await exec({ type: 'HEARTBEAT', framework_id: { value: 'x' }, executor_id: { value: 'y' } });
     assert.equal(r.status, 202);
+    r = await exec({ type: 'HEARTBEAT', ...ids }, '/slave%281%29/api/v1/executor');
+    assert.equal(r.status, 202, 'percent-encoded delegate path');
 
     // SUBSCRIBE through the libprocess delegate path, as the C++ executor library builds it.
     const ex = new Stream();
