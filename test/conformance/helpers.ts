@@ -14,33 +14,40 @@ export type Json = Record<string, any>;
 export interface Cluster {
   master: MasterHandle;
   agent: AgentHandle;
+  /** Every agent, `agent` first. */
+  agents: AgentHandle[];
   mport: number;
   aport: number;
   stop(): Promise<void>;
 }
 
-export async function startCluster(agentFlags: string[] = []): Promise<Cluster> {
+export async function startCluster(agentFlags: string[] = [], agentCount = 1): Promise<Cluster> {
   const mdir = mkdtempSync(join(tmpdir(), 'conf-m-'));
-  const adir = mkdtempSync(join(tmpdir(), 'conf-a-'));
+  const dirs = [mdir];
   const master = await startMaster(
     ['--ip=127.0.0.1', '--port=0', `--work_dir=${mdir}`, '--registry=in_memory', '--allocation_interval=20ms', '--hostname=master.test'],
     { env: {} },
   );
-  const agent = await startAgent(
-    [
-      `--master=127.0.0.1:${master.port}`, `--work_dir=${adir}`, '--port=0', '--ip=127.0.0.1', '--hostname=agent.test',
-      '--registration_backoff_factor=10ms', '--resources=cpus:2;mem:1024;disk:2048;ports:[31000-31100]',
-      '--attributes=rack:r1', '--no-switch_user', ...agentFlags,
-    ],
-    { env: {} },
-  );
+  const agents: AgentHandle[] = [];
+  for (let i = 0; i < agentCount; i++) {
+    const adir = mkdtempSync(join(tmpdir(), 'conf-a-'));
+    dirs.push(adir);
+    agents.push(await startAgent(
+      [
+        `--master=127.0.0.1:${master.port}`, `--work_dir=${adir}`, '--port=0', '--ip=127.0.0.1', '--hostname=agent.test',
+        '--registration_backoff_factor=10ms', '--resources=cpus:2;mem:1024;disk:2048;ports:[31000-31100]',
+        '--attributes=rack:r1', '--no-switch_user', ...agentFlags,
+      ],
+      { env: {} },
+    ));
+  }
+  const agent = agents[0]!;
   return {
-    master, agent, mport: master.port, aport: agent.port,
+    master, agent, agents, mport: master.port, aport: agent.port,
     async stop() {
-      await agent.stop();
+      for (const a of agents) await a.stop();
       await master.stop();
-      rmSync(mdir, { recursive: true, force: true });
-      rmSync(adir, { recursive: true, force: true });
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     },
   };
 }
