@@ -196,3 +196,59 @@ test('SCH-03 stream id rules, calls for another framework, UNKNOWN 501, 403 when
     b.stream.close();
   }
 });
+
+test('protobuf event stream: OFFERS and UPDATE decode with upstream field numbers, required zero enums present', async () => {
+  const body = JSON.stringify({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'u', name: 'pb-stream' } } });
+  const s = new Stream();
+  await s.open(c.mport, API, body, { 'Content-Type': 'application/json', Accept: 'application/x-protobuf' });
+  const byType = (t: bigint) => s.raw.records.map(fields).filter((ev) => one(ev, 1)!.value === t);
+  try {
+    const subscribed = await until(() => byType(1n)[0], 'SUBSCRIBED');
+    const frameworkId = str(one(sub(one(sub(one(subscribed, 2)), 1)), 1))!;
+    const streamId = s.headers['mesos-stream-id'] as string;
+    // Event.type OFFERS = 2, offers = 3 {offers = 1: Offer}.
+    const offersEv = await until(() => byType(2n)[0], 'OFFERS');
+    const offer = sub(one(sub(one(offersEv, 3)), 1));
+    const offerId = str(one(sub(one(offer, 1)), 1))!;
+    assert.match(offerId, /-O\d+$/);
+    assert.equal(str(one(sub(one(offer, 2)), 1)), frameworkId);
+    const agentId = str(one(sub(one(offer, 3)), 1))!;
+    assert.equal(str(one(offer, 4)), 'agent.test');
+    // Offer.url = 8: URL {scheme = 1, address = 2 {hostname = 1, ip = 2, port = 3}, path = 3}.
+    const url = sub(one(offer, 8));
+    assert.equal(str(one(url, 1)), 'http');
+    assert.equal(str(one(url, 3)), '/slave(1)');
+    const address = sub(one(url, 2));
+    assert.equal(str(one(address, 2)), '127.0.0.1');
+    assert.equal(one(address, 3)!.value, BigInt(c.aport));
+    // Offer.allocation_info = 10 {role = 1}.
+    assert.equal(str(one(sub(one(offer, 10)), 1)), '*');
+    // Resource {name = 1, type = 2 (required: SCALAR = 0 must be on the wire), scalar = 3, role = 6}.
+    const cpus = offer.get(5)!.map((f) => fields(f.value as Buffer)).find((r) => str(one(r, 1)) === 'cpus')!;
+    assert.equal(one(cpus, 2)!.value, 0n, 'Resource.type SCALAR encoded although it is 0');
+    assert.equal((one(sub(one(cpus, 3)), 1)!.value as Buffer).readDoubleLE(0), 2);
+    assert.equal(str(one(cpus, 6)), '*');
+
+    const r = await request(c.mport, API, json({
+      type: 'ACCEPT', framework_id: { value: frameworkId },
+      accept: { offer_ids: [{ value: offerId }], operations: [{ type: 'LAUNCH', launch: { task_infos: [{
+        name: 'pb', task_id: { value: 'pb' }, agent_id: { value: agentId },
+        resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }], command: { value: 'true' },
+      }] } }] },
+    }, { 'Mesos-Stream-Id': streamId }));
+    assert.equal(r.status, 202);
+    // Event.type UPDATE = 4, update = 5 {status = 1: TaskStatus {task_id = 1, state = 2, agent_id = 5,
+    // timestamp = 6 (double), executor_id = 7, source = 9, uuid = 11}}.
+    const updateEv = await until(() => byType(4n)[0], 'UPDATE');
+    const status = sub(one(sub(one(updateEv, 5)), 1));
+    assert.equal(str(one(sub(one(status, 1)), 1)), 'pb');
+    assert.equal(one(status, 2)!.value, 0n, 'TaskStatus.state TASK_STARTING (0) is on the wire: the field is required');
+    assert.equal(str(one(sub(one(status, 5)), 1)), agentId);
+    assert.equal(one(status, 6)!.wire, 1);
+    assert.equal(str(one(sub(one(status, 7)), 1)), 'pb');
+    assert.equal(one(status, 9)!.value, 2n, 'SOURCE_EXECUTOR');
+    assert.equal((one(status, 11)!.value as Buffer).length, 16);
+  } finally {
+    s.close();
+  }
+});
