@@ -86,9 +86,11 @@ test('a raw RegisterSlaveMessage gets 202, then SlaveRegisteredMessage and pings
       assert.match(observer, new RegExp(`^slave-observer\\(\\d+\\)@127\\.0\\.0\\.1:${master.port}$`));
       assert.equal(one(fields(m.body), 1)!.value, 1n, 'PingSlaveMessage.connected = true');
       const id = observer.slice(0, observer.indexOf('@'));
-      // A Content-Length body (empty here) is accepted as well as chunked.
+      // A Content-Length body (empty here) is accepted as well as chunked, and old libprocess
+      // peers name the sender only in `User-Agent: libprocess/<pid>`.
+      const sender = answered < 4 ? `Libprocess-From: ${from}` : `User-Agent: libprocess/${from}`;
       const r = await rawTcp(master.port,
-        `POST /${id}/mesos.internal.PongSlaveMessage HTTP/1.1\r\nLibprocess-From: ${from}\r\nHost: x\r\nContent-Length: 0\r\n\r\n`,
+        `POST /${id}/mesos.internal.PongSlaveMessage HTTP/1.1\r\n${sender}\r\nHost: x\r\nContent-Length: 0\r\n\r\n`,
         (g) => g.includes('\r\n\r\n'));
       assert.match(r, /^HTTP\/1\.1 202 /);
       answered++;
