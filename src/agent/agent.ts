@@ -206,6 +206,19 @@ export class Agent {
   // ---- lifecycle ----
 
   start(): void {
+    this.installHandlers();
+    this.startedRegistering = true;
+    if (!this.masterKnown) return;
+    log.info(`Agent ${this.actor.pid} registering with master ${this.masterPid}`);
+    this.registration.start();
+  }
+
+  private handlersInstalled = false;
+
+  /** Message handlers; installed before recovery too, so recovered executors can reach the agent. */
+  private installHandlers(): void {
+    if (this.handlersInstalled) return;
+    this.handlersInstalled = true;
     const a = this.actor;
     a.install(M('SlaveRegisteredMessage'), (from, m) => this.onRegistered(from, m, false));
     a.install(M('SlaveReregisteredMessage'), (from, m) => this.onRegistered(from, m, true));
@@ -224,10 +237,6 @@ export class Agent {
     a.onExited((peer) => {
       if (peer.ip === this.masterUpid.ip && peer.port === this.masterUpid.port) this.masterLost('the connection to the master broke');
     });
-    this.startedRegistering = true;
-    if (!this.masterKnown) return;
-    log.info(`Agent ${this.actor.pid} registering with master ${this.masterPid}`);
-    this.registration.start();
   }
 
   /**
@@ -670,7 +679,10 @@ export class Agent {
     executor.channel = channel;
     this.clock.clearTimeout(executor.registrationTimer);
     executor.registrationTimer = undefined;
-    this.checkpoint(fw, () => this.checkpoints.httpMarker(this.runRef(executor)));
+    // Driver executors are reconnected through their libprocess pid, HTTP ones re-subscribe.
+    const driverPid = (channel as { pid?: unknown }).pid;
+    if (typeof driverPid === 'string') this.checkpoint(fw, () => this.checkpoints.libprocessPid(this.runRef(executor), driverPid));
+    else this.checkpoint(fw, () => this.checkpoints.httpMarker(this.runRef(executor)));
     channel.subscribed(this.subscribedEvent(fw, executor));
     this.reregistered(executor);
     if (executor.phase === 'TERMINATING' || executor.phase === 'TERMINATED') {
@@ -1076,6 +1088,7 @@ export class Agent {
   async recover(state: AgentState, opts: { rebooted: boolean }): Promise<void> {
     this.id = state.id;
     this.recoveringState = true;
+    this.installHandlers();
     for (const fwState of state.frameworks) {
       const fw = new Framework(fwState.id, { ...fwState.info, id: { value: fwState.id } }, fwState.pid);
       for (const exState of fwState.executors) {
@@ -1161,9 +1174,10 @@ export class Agent {
       () => this.executorTerminated(fw, executor),
     );
     if (!adopted.running) return;
-    // An HTTP executor re-subscribes on its own; until then it cannot be reached.
+    // An HTTP executor re-subscribes on its own; a driver executor is asked to reconnect.
     executor.phase = 'REGISTERING';
     this.awaitingReregistration.add(executor);
+    if (run.libprocessPid && !run.http) this.actor.send(run.libprocessPid, M('ReconnectExecutorMessage'), { slave_id: { value: this.id } });
     executor.registrationTimer = this.clock.setTimeout(() => {
       executor.registrationTimer = undefined;
       if (executor.phase !== 'REGISTERING') return;

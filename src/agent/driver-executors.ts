@@ -18,6 +18,8 @@ class DriverExecutorChannel implements ExecutorChannel {
     private readonly fw: Framework,
     private readonly executorId: Msg,
     readonly pid: string,
+    /** Came back after an agent restart (ReregisterExecutorMessage). */
+    private readonly reregistered = false,
   ) {}
 
   private send(name: string, msg: Msg): void {
@@ -25,6 +27,10 @@ class DriverExecutorChannel implements ExecutorChannel {
   }
 
   subscribed(event: Msg): void {
+    if (this.reregistered) {
+      this.send('ExecutorReregisteredMessage', { slave_id: { value: this.agent.agentId }, slave_info: event.agent_info });
+      return;
+    }
     this.send('ExecutorRegisteredMessage', {
       executor_info: event.executor_info,
       framework_id: this.fw.info.id,
@@ -80,6 +86,26 @@ export function installDriverExecutors(agent: Agent, actor: Actor): void {
       return;
     }
     agent.executorSubscribed(fw, ex, new DriverExecutorChannel(actor, agent, fw, ex.info.executor_id, formatUpid(from)));
+  });
+
+  // The answer to the ReconnectExecutorMessage a recovering agent sends (FT-05): the executor
+  // comes back with the updates the old agent never acknowledged.
+  actor.install(M('ReregisterExecutorMessage'), (from, m) => {
+    const frameworkId = idValue(m.framework_id);
+    const executorId = idValue(m.executor_id);
+    const fw = agent.framework(frameworkId);
+    const ex = fw?.executors.get(executorId);
+    if (!fw || !ex || ex.kind !== 'custom' || ex.phase !== 'REGISTERING' || !agent.recovering) {
+      log.warn(`Shutting down executor '${executorId}' of framework ${frameworkId} re-registering from ${formatUpid(from)}: not being recovered`);
+      actor.send(from, M('ShutdownExecutorMessage'), { executor_id: m.executor_id, framework_id: m.framework_id });
+      return;
+    }
+    agent.executorSubscribed(fw, ex, new DriverExecutorChannel(actor, agent, fw, ex.info.executor_id, formatUpid(from), true));
+    for (const u of (m.updates as Msg[] | undefined) ?? []) {
+      const uuid = u.uuid ?? u.status?.uuid;
+      if (!u.status || !uuid || Buffer.from(uuid).length !== 16 || u.status.state === 'TASK_STAGING') continue;
+      agent.executorStatus(fw, ex, { ...u.status, source: 'SOURCE_EXECUTOR', uuid: Buffer.from(uuid) });
+    }
   });
 
   actor.install(M('StatusUpdateMessage'), (from, m) => {

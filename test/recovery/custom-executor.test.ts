@@ -153,10 +153,12 @@ test('a checkpointing HTTP executor re-subscribes to the restarted agent and kee
   assert.ok(alive(pid), 'the executor outlives the agent');
 
   const restarting = restart(cluster);
+  // Whatever happens below, the restarted agent is stopped (cluster.stop() ends the executor).
+  t.after(async () => (await restarting).stop());
   // Until the executor is back, the agent is recovering: calls other than SUBSCRIBE get 503.
   let answer: { status: number; text: string } | undefined;
   for (let i = 0; !answer; i++) {
-    answer = await postStatus(port, { type: 'HEARTBEAT', framework_id: { value: 'x' }, executor_id: { value: 'custom' } }).catch(() => undefined);
+    answer = await postStatus(port, { type: 'MESSAGE', framework_id: { value: 'x' }, executor_id: { value: 'custom' }, message: { data: 'aGk=' } }).catch(() => undefined);
     assert.ok(i < 200, 'the restarted agent never answered');
     if (!answer) await new Promise((r) => setTimeout(r, 20));
   }
