@@ -239,10 +239,20 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     m.setLeading(false);
   }
 
-  // A master that does not lead (yet) drops agent and framework messages, as Mesos does.
+  // A master that does not lead drops agent and framework messages, as Mesos does. One that is
+  // recovering the registry after its election keeps them for the end of recovery, so agents that
+  // found the new leader before it finished need not wait out a registration backoff.
+  let recovering: Array<() => void> | undefined = election ? undefined : [];
+  const startLeading = () => {
+    const held = recovering ?? [];
+    recovering = undefined;
+    m.setLeading(true);
+    for (const run of held) run();
+  };
   const install = (name: string, handler: (from: string, msg: Msg) => void) =>
     actor.install(name, (from, msg) => {
       if (m.leading) handler(formatUpid(from), msg as Msg);
+      else if (recovering) recovering.push(() => handler(formatUpid(from), msg as Msg));
       else log.debug(`Dropping ${name} from ${formatUpid(from)}: not the leading master`);
     });
   install(MSG.registerSlave, (from, msg) => m.registerSlave(from, msg));
@@ -261,7 +271,7 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
   if (!election) {
     try {
       m.recover(await reg.recover(info));
-      m.setLeading(true);
+      startLeading();
     } catch (e) {
       m.stop();
       libprocess.close();
@@ -309,11 +319,12 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     contender.onEvent((event) => {
       if (event.type === 'lost') return lose(event.reason);
       log.info('Elected as the leading master; recovering the registry');
+      recovering = [];
       reg.recover(info).then(
         (state) => {
           if (stopped) return;
           m.recover(state);
-          m.setLeading(true);
+          startLeading();
           log.info(`Master ${id} is the leader`);
         },
         (e) => lose(`registry recovery failed: ${(e as Error).message}`),

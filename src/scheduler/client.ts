@@ -82,7 +82,17 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
       // A new leader: drop the stream to the old one; the reconnect loop subscribes to the new one.
       this.leader.onChange((ep) => {
         const conn = this.connection;
-        if (!conn?.subscribed || (ep && ep.host === this.endpoint.host && ep.port === this.endpoint.port)) return;
+        if (!conn) {
+          // Waiting out a backoff grown against the dead master: try the new leader soon.
+          if (ep && this.reconnectTimer) {
+            this.clock.clearTimeout(this.reconnectTimer);
+            this.reconnectTimer = undefined;
+            this.attempts = 0;
+            this.scheduleReconnect();
+          }
+          return;
+        }
+        if (!conn.subscribed || (ep && ep.host === this.endpoint.host && ep.port === this.endpoint.port)) return;
         conn.request?.destroy(new Error('A new leading master was detected'));
       });
     } else {
