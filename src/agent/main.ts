@@ -4,6 +4,7 @@ import { execSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import type { Clock } from '../common/clock.js';
 import { SystemClock } from '../common/clock.js';
 import { Flags, FlagsError, parseFlags, type FlagSpec } from '../common/flags.js';
@@ -15,6 +16,8 @@ import { Libprocess } from '../transport/libprocess.js';
 import { CommandExecutor } from '../executor/command-executor.js';
 import { Agent, type AgentConfig } from './agent.js';
 import { containerizerFromFlags } from './containerizer/from-flags.js';
+import { PosixContainerizer } from './containerizer/posix.js';
+import { destroyOrphans } from './containerizer/recover.js';
 import { Files } from './files/index.js';
 import { AGENT_FLAGS as FLAGS } from './flags.js';
 import { installEndpoints } from './http/endpoints.js';
@@ -168,6 +171,9 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   const port = flags.num('advertise_port') ?? boundPort;
   // From here on a failure must not leave the port open.
   let plan: RecoveryPlan = { rebooted: false };
+  // Containers of the previous agent process that recovery takes over; the rest are orphans.
+  const adopted = new Set<string>();
+  const adoptable = baseContainerizer instanceof PosixContainerizer ? baseContainerizer : undefined;
   let follower: LeaderFollower | undefined;
   let started: { agent: Agent; actor: ReturnType<Libprocess['spawn']>; stop: () => Promise<void>; stopped: Promise<void>; crash: () => Promise<void> };
   try {
@@ -219,7 +225,12 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
       files,
       onShutdown: () => void stop(),
       bootId,
-      adoptContainer: (baseContainerizer as { adopt?: (id: string) => { running: boolean } }).adopt?.bind(baseContainerizer),
+      adoptContainer: adoptable
+        ? (id) => {
+            adopted.add(id);
+            return adoptable.adopt(id);
+          }
+        : undefined,
     });
     const executorApi = new ExecutorApi(agent);
     executorApi.install(server);
@@ -258,6 +269,10 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   if (plan.agent) {
     log.info(`Recovering agent ${plan.agent.id} from ${workDir}/meta${plan.rebooted ? ' (the host rebooted)' : ''}`);
     await agent.recover(plan.agent, { rebooted: plan.rebooted });
+  }
+  if (adoptable) {
+    const orphans = destroyOrphans(path.dirname(adoptable.runDir('x')), adopted);
+    if (orphans.length > 0) log.info(`Destroyed ${orphans.length} orphan container(s) of the previous agent: ${orphans.join(', ')}`);
   }
   if (recover === 'cleanup') {
     // Everything recovered is killed, the checkpoints are removed, and the agent exits.

@@ -107,8 +107,8 @@ test('a restarted agent recovers its checkpointed tasks and replays unacknowledg
 type ClusterT = Awaited<ReturnType<typeof Cluster.start>>;
 
 /** A checkpointing cluster with `tasks` launched on its one agent. */
-async function launch(tasks: Array<[string, string]>): Promise<{ cluster: ClusterT; agentId: string; frameworkId: string; workDir: string }> {
-  const cluster = await Cluster.start({ frameworkInfo: FRAMEWORK });
+async function launch(tasks: Array<[string, string]>, frameworkInfo: object = FRAMEWORK): Promise<{ cluster: ClusterT; agentId: string; frameworkId: string; workDir: string }> {
+  const cluster = await Cluster.start({ frameworkInfo });
   const offers = await cluster.awaitEvent((e) => e.type === 'OFFERS');
   const offer = offers.offers.offers[0];
   const role = offer.allocation_info?.role ?? '*';
@@ -206,4 +206,18 @@ test('after a host reboot (new boot id) the agent keeps its id and reports its t
   const lost = await cluster.awaitUpdate('rebooted', 'TASK_LOST');
   assert.equal(lost.update.status.reason, 'REASON_EXECUTOR_TERMINATED');
   assert.equal(lost.update.status.source, 'SOURCE_AGENT');
+});
+
+test('tasks of a framework that does not checkpoint do not survive an agent restart', async (t) => {
+  const { cluster, agentId, workDir } = await launch([['plain', 'sleep 600']], { ...FRAMEWORK, checkpoint: false });
+  t.after(() => cluster.stop());
+  const running = await awaitRunning(cluster, 'plain');
+  const pid = running.update.status.container_status.executor_pid as number;
+  assert.equal(fs.existsSync(path.join(workDir, 'meta/slaves', agentId, 'frameworks')), false, 'nothing checkpointed');
+  await cluster.agents[0]!.crash();
+  assert.ok(alive(pid));
+  cluster.agents[0] = await restart(cluster);
+  assert.equal(cluster.agents[0].agent.agentId, agentId);
+  await until(cluster, () => !alive(pid), 'the orphaned task to be killed');
+  assert.deepEqual(fs.readdirSync(path.join(workDir, 'runtime/containers')), []);
 });

@@ -75,3 +75,33 @@ export function watchAdopted(clock: Clock, pid: number, runDir: string): { exite
   }, ADOPTED_POLL_INTERVAL_MS);
   return { exited, cancel: () => clock.clearInterval(timer) };
 }
+
+/**
+ * Containers a restarted agent did not adopt (their framework did not checkpoint, or their
+ * executor was not recovered) die with it, as Mesos's containerizer destroys orphans: a running
+ * supervisor's process group is SIGKILLed and the run directory removed. Returns their ids.
+ */
+export function destroyOrphans(containersDir: string, adopted: ReadonlySet<string>): string[] {
+  let ids: string[];
+  try {
+    ids = fs.readdirSync(containersDir);
+  } catch {
+    return [];
+  }
+  const destroyed: string[] = [];
+  for (const id of ids) {
+    if (adopted.has(id)) continue;
+    const runDir = path.join(containersDir, id);
+    const check = checkContainer(runDir);
+    if (check.kind === 'running') {
+      try {
+        process.kill(-check.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    fs.rmSync(runDir, { recursive: true, force: true });
+    destroyed.push(id);
+  }
+  return destroyed;
+}
