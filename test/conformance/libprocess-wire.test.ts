@@ -122,3 +122,50 @@ test('a raw RegisterSlaveMessage gets 202, then SlaveRegisteredMessage and pings
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a Meseta agent registers with a foreign master over raw libprocess and answers its pings', async () => {
+  const fake = await listen();
+  const masterPid = `master@127.0.0.1:${fake.port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'conf-wire-agent-'));
+  const { startAgent } = await import('../../src/agent/main.js');
+  const agent = await startAgent(
+    [`--master=127.0.0.1:${fake.port}`, `--work_dir=${dir}`, '--port=0', '--ip=127.0.0.1', '--hostname=agent.test',
+      '--registration_backoff_factor=10ms', '--resources=cpus:2;mem:1024;disk:2048;ports:[31000-31100]', '--no-switch_user'],
+    { env: {} },
+  );
+  try {
+    const reg = await until(() => fake.got.find((m) => m.path === '/master/mesos.internal.RegisterSlaveMessage'), 'RegisterSlaveMessage');
+    const agentPid = `slave(1)@127.0.0.1:${agent.port}`;
+    assert.equal(reg.headers['libprocess-from'], agentPid);
+    assert.equal(reg.headers['user-agent'], `libprocess/${agentPid}`);
+    // RegisterSlaveMessage {slave = 1: SlaveInfo {hostname = 1, resources = 3, port = 8}, version = 2,
+    // agent_capabilities = 4}.
+    const msg = fields(reg.body);
+    const info = sub(one(msg, 1));
+    assert.equal(str(one(info, 1)), 'agent.test');
+    assert.equal(one(info, 8)!.value, BigInt(agent.port));
+    const names = info.get(3)!.map((f) => str(one(fields(f.value as Buffer), 1)));
+    assert.deepEqual(names.sort(), ['cpus', 'disk', 'mem', 'ports']);
+    assert.match(str(one(msg, 2))!, /^\d+\.\d+\.\d+/);
+    assert.ok((msg.get(4) ?? []).length > 0, 'agent_capabilities');
+
+    // Admit it: SlaveRegisteredMessage {slave_id = 1 {value = 1}, connection = 2 {total_ping_timeout_seconds = 1}}.
+    const registered = Buffer.concat([pbField(1, pbField(1, 'FOREIGN-S7')), pbField(2, double(1, 75))]);
+    const reply = await rawTcp(agent.port, chunkedMessage('slave(1)', 'mesos.internal.SlaveRegisteredMessage', masterPid, registered), (g) => g.includes('\r\n\r\n'));
+    assert.match(reply, /^HTTP\/1\.1 202 /);
+    await until(async () => (await getJson(agent.port, '/state')).id === 'FOREIGN-S7', 'agent took its id');
+
+    // A ping from slave-observer(3) is answered with a pong to that UPID, on the agent's own connection.
+    const observer = `slave-observer(3)@127.0.0.1:${fake.port}`;
+    const ping = await rawTcp(agent.port, chunkedMessage('slave(1)', 'mesos.internal.PingSlaveMessage', observer, pbEnum(1, 1)), (g) => g.includes('\r\n\r\n'));
+    assert.match(ping, /^HTTP\/1\.1 202 /);
+    const pong = await until(() => fake.got.find((m) => m.path === '/slave-observer(3)/mesos.internal.PongSlaveMessage'), 'PongSlaveMessage');
+    assert.equal(pong.headers['libprocess-from'], agentPid);
+    assert.equal(pong.body.length, 0);
+  } finally {
+    await agent.stop();
+    fake.server.closeAllConnections();
+    await new Promise((r) => fake.server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
