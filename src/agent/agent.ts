@@ -128,6 +128,8 @@ export class Agent {
   private reregistrationsDone?: () => void;
   /** Runs of recovered executors that had already ended, for their tasks' last acknowledgements. */
   private readonly finishedRuns = new Map<string, RunRef>();
+  /** What was last checkpointed for each framework (framework.info + pid). */
+  private readonly frameworkCheckpoints = new WeakMap<Framework, string>();
   /** abandon() was called: this agent acts as if its process had died. */
   private abandoned = false;
   /** False while a detector (--master=zk://) knows no leading master: nothing to register with. */
@@ -1073,7 +1075,13 @@ export class Agent {
   }
 
   private checkpointFramework(fw: Framework): void {
-    this.checkpoint(fw, () => this.checkpoints.framework(this.id!, fw.info, fw.pid));
+    // Launches repeat it for every executor: write only what changed.
+    const key = JSON.stringify([fw.info, fw.pid]);
+    if (this.frameworkCheckpoints.get(fw) === key) return;
+    this.checkpoint(fw, () => {
+      this.checkpoints.framework(this.id!, fw.info, fw.pid);
+      this.frameworkCheckpoints.set(fw, key);
+    });
   }
 
   private checkpointTask(fw: Framework, executor: Executor, task: Msg): void {
@@ -1162,6 +1170,7 @@ export class Agent {
         containerizer: this.containerizer,
         clock: this.clock,
         terminal,
+        killing: executor.task(idValue(task.task_id))?.state === 'TASK_KILLING',
         sendUpdate: (status) => this.executorStatus(fw, executor, status),
         onTerminated: () => this.executorTerminated(fw, executor),
       });

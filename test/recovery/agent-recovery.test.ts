@@ -221,3 +221,30 @@ test('tasks of a framework that does not checkpoint do not survive an agent rest
   await until(cluster, () => !alive(pid), 'the orphaned task to be killed');
   assert.deepEqual(fs.readdirSync(path.join(workDir, 'runtime/containers')), []);
 });
+
+test('a kill in progress when the agent died is finished by the restarted agent (SIGKILL after the grace period)', async (t) => {
+  const fwInfo = { ...FRAMEWORK, capabilities: [{ type: 'MULTI_ROLE' }, { type: 'TASK_KILLING_STATE' }] };
+  const { cluster, agentId } = await launch([['stubborn', "trap '' TERM; while true; do sleep 0.1; done"]], fwInfo);
+  t.after(() => cluster.stop());
+  const running = await awaitRunning(cluster, 'stubborn');
+  assert.equal(await cluster.scheduler.acknowledge(running.update.status), true);
+  const pid = running.update.status.container_status.executor_pid as number;
+  await cluster.scheduler.kill({ value: 'stubborn' }, { value: agentId }, { grace_period: { nanoseconds: 2e9 } });
+  const killing = await cluster.awaitUpdate('stubborn', 'TASK_KILLING');
+  assert.equal(await cluster.scheduler.acknowledge(killing.update.status), true);
+  // Real time only: protocol time must not reach the grace period before the crash.
+  for (let i = 0; cluster.agents[0]!.agent.statusUpdates.pendingCount() > 0; i++) {
+    assert.ok(i < 200, 'TASK_KILLING never acknowledged');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // The agent dies before its SIGKILL: the task ignored SIGTERM and still runs.
+  await cluster.agents[0]!.crash();
+  assert.ok(alive(pid));
+
+  cluster.agents[0] = await restart(cluster);
+  const killed = await cluster.awaitUpdate('stubborn', 'TASK_KILLED');
+  assert.match(killed.update.status.message, /signal Killed/);
+  assert.equal(alive(pid), false);
+  const killings = cluster.events.filter((e) => e.type === 'UPDATE' && e.update.status.state === 'TASK_KILLING');
+  assert.equal(killings.length, 1, 'TASK_KILLING is not announced twice');
+});

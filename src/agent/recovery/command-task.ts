@@ -19,6 +19,8 @@ export interface RecoveredCommandTaskOptions {
   clock: Clock;
   /** The task already reached a terminal state before the agent died: report nothing more. */
   terminal: boolean;
+  /** The task was being killed when the agent died: the kill (and its escalation) starts over. */
+  killing?: boolean;
   sendUpdate: (status: Msg) => void;
   onTerminated: () => void;
 }
@@ -35,6 +37,7 @@ export class RecoveredCommandTask implements CommandExecutorSeam {
       (t) => this.reaped(t),
       (e: Error) => this.finish('TASK_FAILED', `Failed to get exit status for Command: ${e.message}`),
     );
+    if (this.opts.killing && !this.opts.terminal) this.killWithGrace(durationMs(this.opts.task.kill_policy?.grace_period) ?? DEFAULT_KILL_GRACE_MS, false);
   }
 
   kill(killPolicy?: Msg): void {
@@ -47,11 +50,11 @@ export class RecoveredCommandTask implements CommandExecutorSeam {
 
   acknowledged(): void {}
 
-  private killWithGrace(graceMs: number): void {
+  private killWithGrace(graceMs: number, announce = true): void {
     if (this.done || this.killed) return;
     this.killed = true;
     const caps = (this.opts.frameworkInfo.capabilities ?? []) as Msg[];
-    if (!this.opts.terminal && caps.some((c) => c.type === 'TASK_KILLING_STATE')) this.update('TASK_KILLING');
+    if (announce && !this.opts.terminal && caps.some((c) => c.type === 'TASK_KILLING_STATE')) this.update('TASK_KILLING');
     this.opts.containerizer.kill(this.opts.containerId, 'SIGTERM');
     this.killTimer = this.opts.clock.setTimeout(() => {
       this.killTimer = undefined;
