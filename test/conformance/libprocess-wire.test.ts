@@ -115,6 +115,14 @@ test('a raw RegisterSlaveMessage gets 202, then SlaveRegisteredMessage and pings
     const bad = await rawTcp(master.port, chunkedMessage('master', 'mesos.internal.RegisterSlaveMessage', from, Buffer.from([0xff, 0xff])), (g) => g.includes('\r\n\r\n'));
     assert.match(bad, /^HTTP\/1\.1 202 /);
     assert.equal((await getJson(master.port, '/master/slaves')).slaves.length, 1);
+    // Broken chunk framing is a 400; a body past the size cap is refused; the master lives on.
+    const head = `POST /master/mesos.internal.RegisterSlaveMessage HTTP/1.1\r\nLibprocess-From: ${from}\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const garbage = await rawTcp(master.port, `${head}zz\r\nabc\r\n0\r\n\r\n`, (g) => g.includes('\r\n\r\n'));
+    assert.match(garbage, /^HTTP\/1\.1 400 /);
+    const huge = Buffer.alloc(65 * 1024 * 1024, 1);
+    const tooBig = await rawTcp(master.port, Buffer.concat([Buffer.from(`${head}${huge.length.toString(16)}\r\n`), huge, Buffer.from('\r\n0\r\n\r\n')]), (g) => g.includes('\r\n\r\n'));
+    assert.ok(tooBig === '' || /^HTTP\/1\.1 4\d\d /.test(tooBig), tooBig);
+    assert.equal((await getJson(master.port, '/master/slaves')).slaves.length, 1);
   } finally {
     await master.stop();
     me.server.closeAllConnections();
