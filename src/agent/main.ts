@@ -109,6 +109,10 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   }
   const recover = flags.str('recover');
   if (recover !== 'reconnect' && recover !== 'cleanup') throw new FlagsError(`Unknown option for 'recover' flag ${recover}`);
+  // Recovery waits for executors this long before re-registering: it must end before the master gives up on us.
+  if (flags.num('executor_reregistration_timeout')! > 15_000) {
+    throw new FlagsError('Expected `--executor_reregistration_timeout` to be not more than 15secs');
+  }
   const reconfigurationPolicy = flags.str('reconfiguration_policy')!;
   if (reconfigurationPolicy !== 'equal' && reconfigurationPolicy !== 'additive') {
     throw new FlagsError(`Unknown option for 'reconfiguration_policy' flag ${reconfigurationPolicy}`);

@@ -146,3 +146,12 @@ test('replayed streams resend only unacknowledged updates and dedupe by uuid', (
   assert.equal(m.hasPending('fw-1', 'task-2'), false);
   m.stop();
 });
+
+test('startAgent validates the recovery flags', async () => {
+  const { startAgent } = await import('../../src/agent/main.js');
+  const dir = tmp();
+  const base = ['--master=127.0.0.1:1', `--work_dir=${dir}`, '--port=0', '--ip=127.0.0.1'];
+  await assert.rejects(startAgent([...base, '--executor_reregistration_timeout=16secs'], { env: {} }), /not more than 15secs/);
+  await assert.rejects(startAgent([...base, '--recover=maybe'], { env: {} }), /Unknown option for 'recover' flag maybe/);
+  await assert.rejects(startAgent([...base, '--reconfiguration_policy=any'], { env: {} }), /reconfiguration_policy/);
+});
