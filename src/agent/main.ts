@@ -272,7 +272,14 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   const { agent, actor, stop, stopped, crash } = started;
   if (plan.agent) {
     log.info(`Recovering agent ${plan.agent.id} from ${workDir}/meta${plan.rebooted ? ' (the host rebooted)' : ''}`);
-    await agent.recover(plan.agent, { rebooted: plan.rebooted });
+    try {
+      await agent.recover(plan.agent, { rebooted: plan.rebooted });
+    } catch (e) {
+      // Never leave a half-recovered agent listening; what it adopted is left running, as a
+      // crashed agent would leave it, for the next attempt.
+      await crash();
+      throw new Error(`Failed to recover agent ${plan.agent.id}: ${(e as Error).message}`);
+    }
   }
   if (adoptable) {
     const orphans = destroyOrphans(path.dirname(adoptable.runDir('x')), adopted);
