@@ -121,11 +121,20 @@ test('kill -9 of an agent: tasks keep running, the restarted agent keeps its id,
   // Every update so far was acknowledged and the agent checkpointed the acknowledgements.
   const updatesFile = (id: string) => path.join(workDir, 'meta/slaves', agentId, 'frameworks', frameworkId, 'executors', id, 'runs/latest/tasks', id, 'task.updates');
   await until(() => tasks.every((t) => readTaskUpdates(updatesFile(t.id)).acks.size === 2), 'acknowledgements to be checkpointed');
+  // The task processes themselves (the supervisors' children) from the containers' run dirs.
+  const before = (await httpGet(`${agent.url}/state`)).json();
+  const taskPids = new Map<string, number>();
+  for (const ex of before.frameworks[0].executors as Msg[]) {
+    const text = fs.readFileSync(path.join(workDir, 'runtime/containers', ex.container, 'forked.pid'), 'utf8');
+    taskPids.set(ex.id, Number(text.trim()));
+  }
+  assert.equal(taskPids.size, 3);
   procs.remember();
 
   agent.proc.child.kill('SIGKILL');
   await agent.proc.exited;
   for (const [id, pid] of supervisors) assert.ok(running(pid), `${id}'s supervisor ${pid} survives kill -9 of the agent`);
+  for (const [id, pid] of taskPids) assert.ok(running(pid), `${id}'s process ${pid} survives kill -9 of the agent`);
 
   // The gated task ends while no agent is running.
   fs.writeFileSync(gate, '');
@@ -150,12 +159,13 @@ test('kill -9 of an agent: tasks keep running, the restarted agent keeps its id,
     const a = m.slaves?.find((x: Msg) => x.id === agentId);
     return a?.active === true && m.slaves.length === 1;
   }, 20_000, 'the master to see the same agent again');
-  for (const id of ['long-0', 'long-1']) assert.ok(running(supervisors.get(id)!), `${id} never stopped`);
+  for (const id of ['long-0', 'long-1']) assert.ok(running(supervisors.get(id)!) && running(taskPids.get(id)!), `${id} never stopped`);
 
   // A recovered task is still under the agent's control.
   await client.kill({ value: 'long-0' }, { value: agentId });
   await until(() => last('long-0')?.state === 'TASK_KILLED', 'long-0 to be killed');
-  await eventually(() => !running(supervisors.get('long-0')!), 20_000, 'long-0 to die');
+  await eventually(() => !running(supervisors.get('long-0')!) && !running(taskPids.get('long-0')!), 20_000, 'long-0 to die');
+  assert.ok(running(taskPids.get('long-1')!), 'long-1 still runs');
   await until(() => [...received.keys()].every((k) => acked.has(k)), 'every update to be acknowledged');
 
   assert.deepEqual(errors, []);
