@@ -86,6 +86,8 @@ export interface AgentCounters {
   validFrameworkMessages: number;
   invalidFrameworkMessages: number;
   executorsTerminated: number;
+  /** Problems skipped while recovering with --strict=false (slave/recovery_errors). */
+  recoveryErrors: number;
 }
 
 const M = (name: string) => `mesos.internal.${name}`;
@@ -102,6 +104,7 @@ export class Agent {
     validFrameworkMessages: 0,
     invalidFrameworkMessages: 0,
     executorsTerminated: 0,
+    recoveryErrors: 0,
   };
   readonly statusUpdates: TaskStatusUpdateManager;
   readonly gc: GarbageCollector;

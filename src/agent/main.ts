@@ -174,7 +174,7 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   const boundPort = await server.listen();
   const port = flags.num('advertise_port') ?? boundPort;
   // From here on a failure must not leave the port open.
-  let plan: RecoveryPlan = { rebooted: false };
+  let plan: RecoveryPlan = { rebooted: false, errors: 0 };
   // Containers of the previous agent process that recovery takes over; the rest are orphans.
   const adopted = new Set<string>();
   const adoptable = baseContainerizer instanceof PosixContainerizer ? baseContainerizer : undefined;
@@ -270,6 +270,7 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     throw e;
   }
   const { agent, actor, stop, stopped, crash } = started;
+  agent.counters.recoveryErrors = plan.errors;
   if (plan.agent) {
     log.info(`Recovering agent ${plan.agent.id} from ${workDir}/meta${plan.rebooted ? ' (the host rebooted)' : ''}`);
     try {

@@ -109,6 +109,7 @@ test('a damaged .info file is a recovery error, fatal with --strict', () => {
   const plan = planRecovery({ ...opts, strict: false });
   assert.equal(plan.agent?.id, 'agent-1');
   assert.equal(plan.agent?.frameworks.length, 0);
+  assert.equal(plan.errors, 1, 'counted for slave/recovery_errors');
 });
 
 test('boot id change and reconfiguration policy', () => {

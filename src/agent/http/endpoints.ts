@@ -42,7 +42,7 @@ export function agentMetrics(agent: Agent): Record<string, number> {
   const now = agent.clock.now();
   m['slave/uptime_secs'] = (now - agent.startTime) / 1000;
   m['slave/registered'] = agent.registered ? 1 : 0;
-  m['slave/recovery_errors'] = 0;
+  m['slave/recovery_errors'] = agent.counters.recoveryErrors;
   m['slave/container_launch_errors'] = 0;
 
   const current = new Map<string, number>(TASK_GAUGES.map((s) => [s, 0]));

@@ -21,6 +21,8 @@ export interface RecoveryPlan {
   agent?: AgentState;
   /** meta/boot_id differs from the running kernel's: nothing the old agent started is alive. */
   rebooted: boolean;
+  /** Checkpoints that could not be read and were skipped (--strict=false). */
+  errors: number;
 }
 
 export interface PlanOptions {
@@ -40,7 +42,8 @@ export function planRecovery(opts: PlanOptions): RecoveryPlan {
     for (const e of state.errors) log.warn(`Recovery error (ignored, --strict=false): ${e}`);
   }
   const rebooted = state.bootId !== undefined && state.bootId !== opts.bootId;
-  if (!state.agent) return { rebooted };
+  const errors = state.errors.length;
+  if (!state.agent) return { rebooted, errors };
   const why = incompatibility(state.agent.info, opts.info, opts.reconfigurationPolicy);
   if (why) {
     const text =
@@ -48,10 +51,10 @@ export function planRecovery(opts: PlanOptions): RecoveryPlan {
       `Either restore the previous flags, or remove ${meta(opts.workDir)}/slaves/latest to start as a new agent`;
     if (opts.strict) throw new RecoveryError(text);
     log.error(`${text}; continuing as a new agent (--strict=false)`);
-    return { rebooted };
+    return { rebooted, errors: errors + 1 };
   }
   if (rebooted) log.warn(`The host rebooted since agent ${state.agent.id} checkpointed; its executors are gone`);
-  return { agent: state.agent, rebooted };
+  return { agent: state.agent, rebooted, errors };
 }
 
 /** --recover=cleanup: once everything recovered is dead, the checkpoints go too. */
