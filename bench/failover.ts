@@ -153,6 +153,7 @@ async function run(o: RunOptions): Promise<Record<string, unknown>> {
       elected_ms: Math.round(electedMs),
       agents_ms: Math.round(agentsMs),
       agents_after_election_ms: Math.round(agentsMs - electedMs),
+      reregister_messages: em.reregistrationsSent,
       frameworks_ms: Math.round(frameworksMs),
       target_ms: (o.sessionTimeoutSecs + 2) * 1000,
       within_target: agentsMs <= (o.sessionTimeoutSecs + 2) * 1000,

@@ -78,7 +78,10 @@ class EmulatedAgent {
     const master = this.owner.master;
     if (this.running || !master) return;
     if (!this.id) this.actor.send(master, M('RegisterSlaveMessage'), { slave: this.info, ...this.common() });
-    else this.actor.sendRaw(master, M('ReregisterSlaveMessage'), (this.reregisterBody ??= encodeProto(M('ReregisterSlaveMessage'), this.reregistration(this.id))));
+    else {
+      this.owner.reregistrationsSent++;
+      this.actor.sendRaw(master, M('ReregisterSlaveMessage'), (this.reregisterBody ??= encodeProto(M('ReregisterSlaveMessage'), this.reregistration(this.id))));
+    }
     const next = Math.min(bound, MAX_BACKOFF_MS);
     this.retry = this.owner.clock.setTimeout(() => this.attempt(next * 2), Math.max(1, next * Math.random()));
   }
@@ -104,6 +107,8 @@ export class AgentEmulator {
   master?: string;
   registered = 0;
   reregistered = 0;
+  /** ReregisterSlaveMessages sent (retries included). */
+  reregistrationsSent = 0;
   private agents: EmulatedAgent[] = [];
   private waiters: Array<() => void> = [];
 
@@ -157,6 +162,7 @@ export class AgentEmulator {
   resetCounts(): void {
     this.registered = 0;
     this.reregistered = 0;
+    this.reregistrationsSent = 0;
   }
 
   counted(again: boolean): void {
