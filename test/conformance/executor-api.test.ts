@@ -23,18 +23,23 @@ test('executor API: status codes and texts, SUBSCRIBED payload, LAUNCH, UPDATE/A
   try {
     const offer = (await s.stream.next((e) => e.type === 'OFFERS', 'OFFERS')).offers.offers[0];
     const agentId = offer.agent_id.value;
+    const mark = s.stream.events.length;
     const r0 = await request(c.mport, '/api/v1/scheduler', json({
       type: 'ACCEPT', framework_id: { value: s.frameworkId },
       accept: { offer_ids: [offer.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [{
         name: 'via custom executor', task_id: { value: 'ct' }, agent_id: { value: agentId }, resources: res(0.1, 32),
         executor: { executor_id: { value: 'ex1' }, command: { value: 'sleep 60' }, resources: res(0.1, 32) },
-      }] } }] },
+      }] } }], filters: { refuse_seconds: 0 } },
     }, { 'Mesos-Stream-Id': s.streamId }));
     assert.equal(r0.status, 202);
     await until(async () => {
       const st = await getJson(c.aport, '/state');
       return st.frameworks.find((f: any) => f.id === s.frameworkId)?.executors.some((e: any) => e.id === 'ex1');
     }, 'executor launched');
+
+    // Later offers of that agent name the framework's executor there.
+    const next = await s.stream.next((e) => e.type === 'OFFERS', 'next OFFERS', mark);
+    assert.deepEqual(next.offers.offers[0].executor_ids, [{ value: 'ex1' }]);
 
     const API = '/api/v1/executor';
     const ids = { framework_id: { value: s.frameworkId }, executor_id: { value: 'ex1' } };
