@@ -15,6 +15,7 @@ import { pendingUpdates, type AgentState } from './checkpoint/reader.js';
 import { Checkpointer, type RunRef } from './checkpoint/writer.js';
 import { executorMetaDir, frameworkMetaDir } from './checkpoint/paths.js';
 import { RecoveredCommandTask } from './recovery/command-task.js';
+import { taskEnvironment } from '../executor/environment.js';
 import { GarbageCollector } from './gc.js';
 import { commandChannel, reregistrationContents, statusUpdateOf } from './messages.js';
 import { createExecutorSandbox, executorDir, executorRunDir, frameworkDir, latestRunVirtualPath } from './paths.js';
@@ -1164,6 +1165,21 @@ export class Agent {
     log.info(`Recovered executor '${executorId}' of framework ${fw.id} (container ${run.containerId} ${adopted.running ? 'running' : 'exited'})`);
     if (kind === 'command') {
       const task = tasks[0]!.info!;
+      const env = executorEnvironment({
+        frameworkId: fw.id,
+        executorInfo: info,
+        directory,
+        agentId: this.id!,
+        agentPid: this.actor.pid,
+        agentEndpoint: this.opts.endpoint,
+        checkpoint: true,
+        httpCommandExecutor: this.config.httpCommandExecutor,
+        shutdownGracePeriodMs: shutdownGracePeriodMs(info, this.config.executorShutdownGracePeriodMs),
+        recoveryTimeoutMs: this.config.recoveryTimeoutMs,
+        subscriptionBackoffMaxMs: this.config.executorReregistrationTimeoutMs,
+        baseEnv: this.config.executorBaseEnv,
+      });
+      const checkStatus = [...tasks[0]!.updates].reverse().find((u) => u.status?.check_status)?.status.check_status;
       const ce = new RecoveredCommandTask({
         task,
         executorInfo: info,
@@ -1174,6 +1190,10 @@ export class Agent {
         clock: this.clock,
         terminal,
         killing: executor.task(idValue(task.task_id))?.state === 'TASK_KILLING',
+        // The Task has no CommandInfo; the command executor's info carries its environment.
+        env: taskEnvironment({ ...task, command: info.command }, env, directory),
+        sandbox: directory,
+        ...(checkStatus ? { checkStatus } : {}),
         sendUpdate: (status) => this.executorStatus(fw, executor, status),
         onTerminated: () => this.executorTerminated(fw, executor),
       });

@@ -248,3 +248,48 @@ test('a kill in progress when the agent died is finished by the restarted agent 
   const killings = cluster.events.filter((e) => e.type === 'UPDATE' && e.update.status.state === 'TASK_KILLING');
   assert.equal(killings.length, 1, 'TASK_KILLING is not announced twice');
 });
+
+test('health checks of a recovered command task run again: an unhealthy task is killed after the restart', async (t) => {
+  const cluster = await Cluster.start({ frameworkInfo: FRAMEWORK });
+  t.after(() => cluster.stop());
+  const workDir = cluster.agents[0]!.agent.config.workDir;
+  const sick = path.join(workDir, 'sick');
+  const offers = await cluster.awaitEvent((e) => e.type === 'OFFERS');
+  const offer = offers.offers.offers[0];
+  const role = offer.allocation_info?.role ?? '*';
+  const res = (name: string, value: number) => ({ name, type: 'SCALAR', scalar: { value }, allocation_info: { role } });
+  await cluster.scheduler.launch([offer.id], [
+    {
+      name: 'checked',
+      task_id: { value: 'checked' },
+      agent_id: offer.agent_id,
+      resources: [res('cpus', 0.1), res('mem', 32)],
+      command: { value: 'sleep 600' },
+      health_check: { type: 'COMMAND', command: { value: `test ! -e '${sick}'` }, delay_seconds: 0, interval_seconds: 1, grace_period_seconds: 0, consecutive_failures: 1 },
+    },
+  ]);
+  const running = await awaitRunning(cluster, 'checked');
+  assert.equal(await cluster.scheduler.acknowledge(running.update.status), true);
+  const pid = running.update.status.container_status.executor_pid as number;
+  const healthy = await cluster.awaitEvent((e) => e.type === 'UPDATE' && e.update.status.healthy === true);
+  assert.equal(await cluster.scheduler.acknowledge(healthy.update.status), true);
+  for (let i = 0; cluster.agents[0]!.agent.statusUpdates.pendingCount() > 0; i++) {
+    assert.ok(i < 200, 'health update never acknowledged');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await cluster.agents[0]!.crash();
+  fs.writeFileSync(sick, '');
+
+  cluster.agents[0] = await restart(cluster);
+  const after: string[] = [];
+  let killed: any;
+  while (!killed) {
+    const e = await cluster.awaitEvent((x) => x.type === 'UPDATE' && x.update.status.task_id.value === 'checked');
+    const st = e.update.status;
+    after.push(`${st.state}:${st.healthy}`);
+    assert.equal(await cluster.scheduler.acknowledge(st), true);
+    if (st.state === 'TASK_KILLED') killed = e;
+  }
+  assert.deepEqual(after, ['TASK_RUNNING:false', 'TASK_KILLED:false'], 'unhealthy, then killed for it');
+  await until(cluster, () => !alive(pid), 'the unhealthy task to die');
+});

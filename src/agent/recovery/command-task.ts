@@ -7,6 +7,7 @@ import { describeStatus, type Containerizer, type Termination } from '../contain
 import type { CommandExecutorSeam } from '../seams.js';
 import type { Msg } from '../types.js';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_SHUTDOWN_GRACE_MS, durationMs } from '../../executor/command-executor.js';
+import { Checker, HealthChecker, initialCheckStatus } from '../../executor/checks/index.js';
 
 export interface RecoveredCommandTaskOptions {
   /** The checkpointed v1 Task. */
@@ -21,6 +22,11 @@ export interface RecoveredCommandTaskOptions {
   terminal: boolean;
   /** The task was being killed when the agent died: the kill (and its escalation) starts over. */
   killing?: boolean;
+  /** The task's environment and sandbox: its check and health check run again from here. */
+  env: Record<string, string>;
+  sandbox: string;
+  /** The last check_status the task reported (checks resume from it). */
+  checkStatus?: Msg;
   sendUpdate: (status: Msg) => void;
   onTerminated: () => void;
 }
@@ -29,6 +35,10 @@ export class RecoveredCommandTask implements CommandExecutorSeam {
   private killed = false;
   private done = false;
   private killTimer?: TimerHandle;
+  private checker?: Checker;
+  private healthChecker?: HealthChecker;
+  private checkStatus?: Msg;
+  private killedUnhealthy = false;
 
   constructor(private readonly opts: RecoveredCommandTaskOptions) {}
 
@@ -37,7 +47,50 @@ export class RecoveredCommandTask implements CommandExecutorSeam {
       (t) => this.reaped(t),
       (e: Error) => this.finish('TASK_FAILED', `Failed to get exit status for Command: ${e.message}`),
     );
-    if (this.opts.killing && !this.opts.terminal) this.killWithGrace(durationMs(this.opts.task.kill_policy?.grace_period) ?? DEFAULT_KILL_GRACE_MS, false);
+    if (this.opts.killing && !this.opts.terminal) {
+      this.killWithGrace(durationMs(this.opts.task.kill_policy?.grace_period) ?? DEFAULT_KILL_GRACE_MS, false);
+      return;
+    }
+    if (!this.opts.terminal) this.startChecks();
+  }
+
+  /** The old agent's command executor ran the task's checks; they start over here. */
+  private startChecks(): void {
+    const { task, clock, env, sandbox } = this.opts;
+    const prefix = this.opts.containerizer.helperPrefix(this.opts.containerId);
+    const common = { clock, env, cwd: sandbox, ...(prefix.length > 0 ? { launchPrefix: prefix } : {}) };
+    if (task.check) {
+      this.checkStatus = this.opts.checkStatus ?? initialCheckStatus(task.check);
+      this.checker = new Checker(task.check, {
+        ...common,
+        onCheckStatus: (status) => {
+          if (this.done || this.killed) return;
+          this.checkStatus = status;
+          this.update('TASK_RUNNING', undefined, 'REASON_TASK_CHECK_STATUS_UPDATED');
+        },
+      });
+      this.checker.start();
+    }
+    if (task.health_check) {
+      this.healthChecker = new HealthChecker(task.health_check, {
+        ...common,
+        onHealthChanged: (change) => {
+          if (this.done || this.killed) return;
+          this.update('TASK_RUNNING', undefined, 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', undefined, change.healthy);
+        },
+        onUnhealthyKill: () => {
+          if (this.done || this.killed) return;
+          this.killedUnhealthy = true;
+          this.kill();
+        },
+      });
+      this.healthChecker.start();
+    }
+  }
+
+  private stopChecks(): void {
+    this.checker?.stop();
+    this.healthChecker?.stop();
   }
 
   kill(killPolicy?: Msg): void {
@@ -53,6 +106,7 @@ export class RecoveredCommandTask implements CommandExecutorSeam {
   private killWithGrace(graceMs: number, announce = true): void {
     if (this.done || this.killed) return;
     this.killed = true;
+    this.stopChecks();
     const caps = (this.opts.frameworkInfo.capabilities ?? []) as Msg[];
     if (announce && !this.opts.terminal && caps.some((c) => c.type === 'TASK_KILLING_STATE')) this.update('TASK_KILLING');
     this.opts.containerizer.kill(this.opts.containerId, 'SIGTERM');
@@ -74,12 +128,13 @@ export class RecoveredCommandTask implements CommandExecutorSeam {
   private finish(state: string, message: string, reason?: string, source?: string): void {
     if (this.done) return;
     this.done = true;
+    this.stopChecks();
     this.opts.clock.clearTimeout(this.killTimer);
-    if (!this.opts.terminal) this.update(state, message, reason, source);
+    if (!this.opts.terminal) this.update(state, message, reason, source, this.killedUnhealthy ? false : undefined);
     this.opts.containerizer.destroy(this.opts.containerId).finally(() => this.opts.onTerminated());
   }
 
-  private update(state: string, message?: string, reason?: string, source?: string): void {
+  private update(state: string, message?: string, reason?: string, source?: string, healthy?: boolean): void {
     const taskId = this.opts.task.task_id;
     const status: Msg = {
       task_id: taskId,
@@ -93,6 +148,9 @@ export class RecoveredCommandTask implements CommandExecutorSeam {
     };
     if (message !== undefined) status.message = message;
     if (reason !== undefined) status.reason = reason;
+    if (healthy !== undefined) status.healthy = healthy;
+    // With a check, every update carries the latest check_status, as the command executor's do.
+    if (this.checkStatus) status.check_status = this.checkStatus;
     this.opts.sendUpdate(status);
   }
 }
