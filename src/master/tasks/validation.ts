@@ -2,6 +2,7 @@
 // ACCEPT, and each task of a LAUNCH (TSK-03 step 1). Errors are Mesos's messages.
 import { validateIdValue } from '../../common/ids.js';
 import { Resources, validateRole } from '../../resources/index.js';
+import { validateCheckInfo, validateHealthCheck } from '../../executor/checks/validation.js';
 import type { Msg } from '../allocator/allocator.js';
 import type { Agent, Framework, OfferRecord } from '../records.js';
 import { frameworkRoles } from '../records.js';
@@ -163,6 +164,15 @@ export function validateTask(
 
   const grace = task.kill_policy?.grace_period?.nanoseconds;
   if (typeof grace === 'number' && grace < 0) return "Task's 'kill_policy.grace_period' must be non-negative";
+
+  if (task.health_check !== undefined) {
+    const err = validateHealthCheck(task.health_check);
+    if (err) return `Task uses invalid health check: ${err}`;
+  }
+  if (task.check !== undefined) {
+    const err = validateCheckInfo(task.check);
+    if (err) return `Task uses invalid check: ${err}`;
+  }
 
   let executorResources = Resources.empty();
   let newExecutor = false;
