@@ -62,6 +62,7 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
   private endpoint: Endpoint;
   /** With a zk:// (or file://) master: who leads now; subscriptions go there. */
   private readonly leader?: DetectedLeader;
+  private keepAlive?: NodeJS.Timeout;
   private frameworkInfo: Msg;
   private connection?: Connection;
   private _streamId?: string;
@@ -286,8 +287,13 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
     // Jitter in [base/2, base] so many schedulers don't stampede a recovering master.
     const delay = base / 2 + Math.random() * (base / 2);
     this.attempts++;
+    // Clock timers are unref'ed; a program waiting for events through a failover (a zk:// master)
+    // must not exit during the backoff. This handle only keeps the event loop alive.
+    if (this.leader) this.keepAlive ??= setInterval(() => undefined, 60_000);
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
+      clearInterval(this.keepAlive);
+      this.keepAlive = undefined;
       if (this.closed || this.connection) return;
       this.open().catch((e: Error) => {
         if (this.closed) return;
@@ -410,6 +416,7 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
     conn?.request?.destroy();
     this.callAgent.destroy();
     this.leader?.close();
+    clearInterval(this.keepAlive);
     this.queue.close();
   }
 }

@@ -27,7 +27,16 @@ export class DetectedLeader {
   /** The current leader's scheduler endpoint; waits while no master leads. Rejects once closed. */
   async endpoint(path = SCHEDULER_PATH): Promise<Endpoint> {
     let leader = this.leader;
-    while (!leader) leader = await this.detector.detect(undefined);
+    if (!leader) {
+      // The ZooKeeper client's retry timers are unref'ed; a CLI waiting only for a leader must not
+      // see its process end meanwhile. This handle only keeps the event loop alive.
+      const keepAlive = setInterval(() => undefined, 60_000);
+      try {
+        while (!leader) leader = await this.detector.detect(undefined);
+      } finally {
+        clearInterval(keepAlive);
+      }
+    }
     this.leader = leader;
     return leaderEndpoint(leader, path);
   }

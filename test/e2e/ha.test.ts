@@ -276,4 +276,13 @@ describe('three masters and a ZooKeeper ensemble', { skip: missing }, () => {
     }, 20_000, 'all four tasks');
     for (const [id, st] of states) assert.equal(st, 'TASK_RUNNING', id);
   });
+
+  it('bin/mesos-execute --master=zk://... finds the leader and runs a task', async () => {
+    const exec = procs.spawn('mesos-execute', [`--master=${zkUrl}`, '--name=ha-execute', '--command=echo hello-ha', '--resources=cpus:0.1;mem:16']);
+    const exit = await exec.exited;
+    // 'exit' may come before the last output is read.
+    await new Promise((r) => (exec.child.stdout?.readableEnded ? r(undefined) : exec.child.stdout?.once('end', r)));
+    assert.equal(exit.code, 0, exec.output());
+    assert.match(exec.output(), /TASK_FINISHED/);
+  });
 });
