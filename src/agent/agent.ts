@@ -297,6 +297,41 @@ export class Agent {
   }
 
   /**
+   * SIGTERM/SIGINT, as Mesos: executors of frameworks without checkpointing are shut down (SHUTDOWN,
+   * then destroyed once their grace period ran out), while those of checkpointing frameworks are
+   * left running for the next agent on this work_dir to recover. Then the agent goes silent.
+   */
+  async terminate(): Promise<void> {
+    if (this.status === 'TERMINATING') return;
+    const waits: Promise<void>[] = [];
+    const doomed: Array<[Framework, Executor]> = [];
+    for (const fw of this.frameworkMap.values()) {
+      if (fw.info.checkpoint === true) continue;
+      for (const ex of [...fw.executors.values()]) {
+        if (ex.phase === 'TERMINATED') continue;
+        doomed.push([fw, ex]);
+        waits.push(this.terminated(ex));
+        this.shutdownExecutor(fw, ex);
+      }
+    }
+    await Promise.allSettled(waits);
+    // Whatever outlived its grace (or the safety delay) is destroyed before the agent lets go.
+    const left = doomed.filter(([, ex]) => ex.phase !== 'TERMINATED' && this.containerizer.containers().includes(ex.containerId));
+    await Promise.allSettled(left.map(([, ex]) => this.containerizer.destroy(ex.containerId, 0)));
+    this.abandon();
+  }
+
+  /** SIGUSR1, as Mesos: the agent leaves the cluster (UnregisterSlaveMessage), then stops everything. */
+  async shutdown(): Promise<void> {
+    if (this.status === 'TERMINATING') return;
+    if (this.id && this.masterKnown) {
+      log.info(`Unregistering from master ${this.masterPid} and shutting down`);
+      this.actor.send(this.masterPid, M('UnregisterSlaveMessage'), { slave_id: { value: this.id } });
+    }
+    await this.stop();
+  }
+
+  /**
    * Goes silent as if the agent process had been killed (tests of recovery): timers stop and
    * nothing more is sent or checkpointed, but no executor or task is touched.
    */

@@ -50,6 +50,13 @@ export interface AgentHandle {
    * running, checkpoints stay as they are), so a new agent can recover on the same work_dir.
    */
   crash(): Promise<void>;
+  /**
+   * SIGTERM (Mesos): kills the executors of frameworks without checkpointing, leaves those of
+   * checkpointing frameworks running for the next agent to recover, and closes.
+   */
+  terminate(): Promise<void>;
+  /** SIGUSR1 (Mesos): unregisters from the master, kills everything and closes. */
+  shutdown(): Promise<void>;
 }
 
 export interface StartAgentOptions {
@@ -179,7 +186,15 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   const adopted = new Set<string>();
   const adoptable = baseContainerizer instanceof PosixContainerizer ? baseContainerizer : undefined;
   let follower: LeaderFollower | undefined;
-  let started: { agent: Agent; actor: ReturnType<Libprocess['spawn']>; stop: () => Promise<void>; stopped: Promise<void>; crash: () => Promise<void> };
+  let started: {
+    agent: Agent;
+    actor: ReturnType<Libprocess['spawn']>;
+    stop: () => Promise<void>;
+    stopped: Promise<void>;
+    crash: () => Promise<void>;
+    terminate: () => Promise<void>;
+    shutdown: () => Promise<void>;
+  };
   try {
     lp.setAddress(ip, port);
     const actor = lp.spawn('slave(1)');
@@ -242,10 +257,18 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     containerizer.setRootLookup(agentRootLookup(agent));
     new AgentOperatorApi({ agent, flags: flags.toJSON(), containerizer, files, nested: containerizer }).install(server);
 
-    const stop = (): Promise<void> => {
+    // One way out: stop() kills everything, terminate() only what would not be recovered.
+    const close = (how: 'stop' | 'terminate' | 'shutdown'): Promise<void> => {
       stopping ??= (async () => {
         follower?.close();
-        await agent.stop();
+        if (how === 'terminate') {
+          await agent.terminate();
+          (baseContainerizer as { release?: () => void }).release?.();
+        } else if (how === 'shutdown') {
+          await agent.shutdown();
+        } else {
+          await agent.stop();
+        }
         executorApi.stop();
         lp.close();
         await server.close();
@@ -254,6 +277,9 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
       })();
       return stopping;
     };
+    const stop = (): Promise<void> => close('stop');
+    const terminate = (): Promise<void> => close('terminate');
+    const shutdown = (): Promise<void> => close('shutdown');
     const crash = async (): Promise<void> => {
       follower?.close();
       agent.abandon();
@@ -263,13 +289,13 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
       await server.close();
       resolveStopped();
     };
-    started = { agent, actor, stop, stopped, crash };
+    started = { agent, actor, stop, stopped, crash, terminate, shutdown };
   } catch (e) {
     lp.close();
     await server.close();
     throw e;
   }
-  const { agent, actor, stop, stopped, crash } = started;
+  const { agent, actor, stop, stopped, crash, terminate, shutdown } = started;
   agent.counters.recoveryErrors = plan.errors;
   if (plan.agent) {
     log.info(`Recovering agent ${plan.agent.id} from ${workDir}/meta${plan.rebooted ? ' (the host rebooted)' : ''}`);
@@ -305,5 +331,7 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     stop,
     stopped,
     crash,
+    terminate,
+    shutdown,
   };
 }

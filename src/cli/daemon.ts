@@ -6,6 +6,10 @@ export interface DaemonHandle {
   stop(): Promise<void> | void;
   /** Resolves when the daemon stopped on its own (e.g. an agent told to shut down by the master). */
   stopped?: Promise<void>;
+  /** SIGTERM/SIGINT, when that is not stop() (the agent leaves checkpointed executors running). */
+  terminate?(): Promise<void>;
+  /** SIGUSR1, for daemons that have a shutdown distinct from SIGTERM (the agent unregisters). */
+  shutdown?(): Promise<void>;
 }
 
 export function wantsHelp(argv: string[]): boolean {
@@ -24,10 +28,10 @@ export function reportStartError(program: string, specs: FlagSpec[], err: unknow
 }
 
 /**
- * Resolves with an exit code once SIGINT or SIGTERM arrived and `stop` finished.
- * A second signal while stopping exits at once.
+ * Resolves with an exit code once SIGINT or SIGTERM (or a signal of `others`) arrived and its
+ * action finished. A second signal while stopping exits at once.
  */
-export function untilSignal(stop: () => Promise<void>): Promise<number> {
+export function untilSignal(stop: () => Promise<void>, others: Partial<Record<NodeJS.Signals, () => Promise<void>>> = {}): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -36,7 +40,7 @@ export function untilSignal(stop: () => Promise<void>): Promise<number> {
         process.exit(1);
       }
       stopping = true;
-      stop().then(
+      (others[signal] ?? stop)().then(
         () => resolve(0),
         (err: unknown) => {
           process.stderr.write(`Error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -46,6 +50,7 @@ export function untilSignal(stop: () => Promise<void>): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    for (const signal of Object.keys(others) as NodeJS.Signals[]) process.on(signal, onSignal);
   });
 }
 
@@ -67,8 +72,11 @@ export async function runDaemon(
     return reportStartError(program, specs, err);
   }
   process.stdout.write(`${label} started at ${handle.url}\n`);
-  const bySignal = untilSignal(async () => {
-    await handle.stop();
-  });
+  const bySignal = untilSignal(
+    async () => {
+      await (handle.terminate ? handle.terminate() : handle.stop());
+    },
+    handle.shutdown ? { SIGUSR1: () => handle.shutdown!() } : {},
+  );
   return handle.stopped ? Promise.race([bySignal, handle.stopped.then(() => 0)]) : bySignal;
 }
