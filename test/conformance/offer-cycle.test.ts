@@ -112,9 +112,10 @@ test('OFFERS, LAUNCH, UPDATE and ACKNOWLEDGE look exactly like Mesos', async () 
 
 test('RECONCILE answers with REASON_RECONCILIATION and no uuid; invalid launches get TASK_ERROR / TASK_LOST / TASK_DROPPED', async () => {
   const s = await subscribe(c.mport, { user: 'conf', name: 'validation' });
+  // The second framework subscribes once the first holds the agent's offer, so the first gets it.
+  const offer = (await s.stream.next((e) => e.type === 'OFFERS', 'OFFERS')).offers.offers[0];
   const pa = await subscribe(c.mport, { user: 'conf', name: 'pa', capabilities: [{ type: 'PARTITION_AWARE' }] });
   try {
-    const offer = (await s.stream.next((e) => e.type === 'OFFERS', 'OFFERS')).offers.offers[0];
     const agentId = offer.agent_id.value;
 
     // Two tasks with one id in one LAUNCH: the second is TASK_ERROR, the others run.
