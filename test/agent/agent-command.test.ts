@@ -117,10 +117,11 @@ test('retries registration with backoff until the master answers', async () => {
   }
 });
 
-test('rejects zk:// masters with a clear error', async () => {
+test('rejects malformed zk:// masters and a missing --master with a clear error', async () => {
   const workDir = mkdtempSync(join(tmpdir(), 'meseta-agent-'));
   dirs.push(workDir);
-  await assert.rejects(startAgent(['--master=zk://127.0.0.1:2181/mesos', `--work_dir=${workDir}`, '--port=0']), /ZooKeeper/);
+  // (A well-formed zk:// master is followed through a detector: test/agent/detection.test.ts, test/e2e/ha.test.ts.)
+  await assert.rejects(startAgent(['--master=zk://127.0.0.1:2181', `--work_dir=${workDir}`, '--port=0']), /Failed to parse --master.*path/);
   await assert.rejects(startAgent([`--work_dir=${workDir}`, '--port=0']), /master/);
 });
 
