@@ -139,7 +139,29 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
     if (this.connection) return Promise.reject(new Error('Already subscribing or subscribed'));
     if (this.queue.isClosed) return Promise.reject(new Error('The event stream has ended; use a new SchedulerClient'));
     this.fatal = false;
-    return this.open();
+    return this.leader ? this.openDetected() : this.open();
+  }
+
+  /**
+   * With a detected (zk://) master, a leader that just died (its znode outlives it until its
+   * session expires) or is still recovering (503) is a passing state: retry with backoff until a
+   * leader takes the subscription. Refusals (4xx, an ERROR event) and close() still end it.
+   */
+  private async openDetected(): Promise<Msg> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.open();
+      } catch (e) {
+        const retriable = e instanceof SchedulerHttpError ? e.status >= 500 : !(e instanceof SubscriptionError) && typeof (e as NodeJS.ErrnoException).code === 'string';
+        if (this.closed || !retriable) throw e;
+        this.emit('reconnectFailed', e);
+        const base = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** attempt);
+        const keepAlive = setInterval(() => undefined, 60_000);
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, base / 2 + Math.random() * (base / 2)));
+        clearInterval(keepAlive);
+        if (this.closed) throw new Error('SchedulerClient is closed');
+      }
+    }
   }
 
   private subscribeCall(): Msg {

@@ -223,6 +223,8 @@ describe('three masters and a ZooKeeper ensemble', { skip: missing }, () => {
     const subscribedBefore = subscriptions.length;
     old.proc.child.kill('SIGKILL');
     await old.proc.exited;
+    // Started while ZooKeeper still names the dead leader: it waits for the next one.
+    const exec = procs.spawn('mesos-execute', [`--master=${zkUrl}`, '--name=ha-during-failover', '--command=true', '--resources=cpus:0.1;mem:16']);
     const lead = await newLeader(old);
 
     await eventually(async () => (await stateOf(lead)).activated_slaves === 2, 30_000, 'both agents to re-register');
@@ -247,6 +249,10 @@ describe('three masters and a ZooKeeper ensemble', { skip: missing }, () => {
     const offersMark = events.length;
     await client.revive();
     await eventually(() => events.slice(offersMark).some((e) => e.type === 'OFFERS'), 20_000, 'offers from the new leader');
+    const exit = await exec.exited;
+    await new Promise((r) => (exec.child.stdout?.readableEnded ? r(undefined) : exec.child.stdout?.once('end', r)));
+    assert.equal(exit.code, 0, exec.output());
+    assert.match(exec.output(), /TASK_FINISHED/);
   });
 
   it('a leading master paused past its session timeout steps down for good; another takes over', async () => {
