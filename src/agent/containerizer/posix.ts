@@ -135,27 +135,39 @@ export class PosixContainerizer implements Containerizer {
         const env = { ...launchEnvironment(spec), ...prepared.env };
         const runDir = this.runDir(id);
         await fs.promises.mkdir(runDir, { recursive: true });
-        // A re-used container id must not inherit an old status.
-        await fs.promises.rm(path.join(runDir, 'status'), { force: true });
-        // The supervisor runs as the task's user and must be able to record into its run dir.
-        if (credentials.uid !== undefined) await fs.promises.chown(runDir, credentials.uid, credentials.gid!);
-        if (launching.destroyed) throw new Error('Container destroyed while fetching');
-
-        const supervisor = ['/bin/sh', ...supervisorArgv(runDir, programFor(command))];
-        let argv = supervisor;
-        let spawnCredentials = credentials;
-        if (prepared.launchPrefix.length > 0) {
-          // The prefix (cgroup join, unshare) needs root; the user is switched after it.
-          argv = [...prepared.launchPrefix, ...switchUserPrefix(credentials), ...supervisor];
-          spawnCredentials = {};
-        }
+        // A re-used container id must not inherit an old status. The sandbox's stdout/stderr
+        // are opened here, off the event loop and in parallel with that: spawn() passes them on.
+        const opened = await Promise.allSettled([
+          fs.promises.open(path.join(spec.sandbox, 'stdout'), 'a'),
+          fs.promises.open(path.join(spec.sandbox, 'stderr'), 'a'),
+          fs.promises.unlink(path.join(runDir, 'status')).catch(ignoreMissing),
+        ]);
+        const files = opened.slice(0, 2).flatMap((r) => (r.status === 'fulfilled' ? [r.value as fs.promises.FileHandle] : []));
         let container: Container;
         try {
-          container = this.spawn(id, spec.sandbox, runDir, argv, env, spawnCredentials);
-        } catch (e) {
-          if (!(e instanceof SpawnError)) throw e;
-          const error = await new Promise<Error>((resolve) => e.child.once('error', resolve));
-          throw new Error(`Failed to fork the supervisor: ${error.message}`);
+          const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          if (failed) throw failed.reason;
+          // The supervisor runs as the task's user and must be able to record into its run dir.
+          if (credentials.uid !== undefined) await fs.promises.chown(runDir, credentials.uid, credentials.gid!);
+          if (launching.destroyed) throw new Error('Container destroyed while fetching');
+
+          const supervisor = ['/bin/sh', ...supervisorArgv(runDir, programFor(command))];
+          let argv = supervisor;
+          let spawnCredentials = credentials;
+          if (prepared.launchPrefix.length > 0) {
+            // The prefix (cgroup join, unshare) needs root; the user is switched after it.
+            argv = [...prepared.launchPrefix, ...switchUserPrefix(credentials), ...supervisor];
+            spawnCredentials = {};
+          }
+          try {
+            container = this.spawn(id, spec.sandbox, runDir, argv, env, spawnCredentials, files[0]!.fd, files[1]!.fd);
+          } catch (e) {
+            if (!(e instanceof SpawnError)) throw e;
+            const error = await new Promise<Error>((resolve) => e.child.once('error', resolve));
+            throw new Error(`Failed to fork the supervisor: ${error.message}`);
+          }
+        } finally {
+          await Promise.all(files.map((f) => f.close().catch(() => undefined)));
         }
         spawned = true;
         container.enter = { joinFiles: prepared.joinFiles, pidNamespace: prepared.pidNamespace, user: switchUserPrefix(credentials) };
@@ -184,25 +196,14 @@ export class PosixContainerizer implements Containerizer {
     }
   }
 
-  private spawn(id: string, sandbox: string, runDir: string, argv: string[], env: Record<string, string>, credentials: { uid?: number; gid?: number }): Container {
-    const out = fs.openSync(path.join(sandbox, 'stdout'), 'a');
-    let child: ChildProcess;
-    try {
-      const err = fs.openSync(path.join(sandbox, 'stderr'), 'a');
-      try {
-        child = spawn(argv[0]!, argv.slice(1), {
-          cwd: sandbox,
-          env,
-          detached: true, // setsid(): the supervisor leads its own session and process group
-          stdio: ['ignore', out, err],
-          ...credentials,
-        });
-      } finally {
-        fs.closeSync(err);
-      }
-    } finally {
-      fs.closeSync(out);
-    }
+  private spawn(id: string, sandbox: string, runDir: string, argv: string[], env: Record<string, string>, credentials: { uid?: number; gid?: number }, out: number, err: number): Container {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: sandbox,
+      env,
+      detached: true, // setsid(): the supervisor leads its own session and process group
+      stdio: ['ignore', out, err],
+      ...credentials,
+    });
     const pid = child.pid;
     if (pid === undefined) {
       // spawn reports ENOENT/EACCES asynchronously, on 'error'.
@@ -432,6 +433,10 @@ export class PosixContainerizer implements Containerizer {
     }
     await fs.promises.rm(c.runDir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+function ignoreMissing(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'ENOENT') throw e;
 }
 
 class SpawnError extends Error {

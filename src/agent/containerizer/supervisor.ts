@@ -15,8 +15,10 @@
 // - the subshell records its own pid (the task's pid, kept by `exec`) in forked.pid;
 // - `exec -a` (bash) gives the program a different argv[0] when CommandInfo.arguments[0]
 //   differs from CommandInfo.value; without bash the program sees its path as argv[0];
-// - when the task ends, the status ($?, 128+N for signal N) goes to status.tmp and is renamed
-//   to `status`, then the supervisor exits with the same code. A restarted agent can read
+// - when the task ends, the status ($?, 128+N for signal N) is written to `status` (one short
+//   write by the builtin echo: no `mv`, which would cost a fork and exec per task), then the
+//   supervisor exits with the same code. A reader may see the file empty only while the
+//   supervisor is still alive, which recovery treats as running. A restarted agent can read
 //   `pid`, `forked.pid` and `status` to re-adopt or account for the task.
 export const SUPERVISOR_SCRIPT = [
   "r=$1 a=$2 k=''; shift 2",
@@ -28,7 +30,7 @@ export const SUPERVISOR_SCRIPT = [
   '  exec /bin/bash -c \'exec -a "$0" "$@"\' "$a" "$@"',
   ')',
   's=$?',
-  'echo "$s" > "$r/status.tmp" && mv -f "$r/status.tmp" "$r/status"',
+  'echo "$s" > "$r/status"',
   'exit "$s"',
 ].join('\n');
 
