@@ -167,7 +167,18 @@ function schemaOf(type: protobuf.Type): Schema {
   return schema;
 }
 
+/** Type name -> schema: every message sent or received looks its type up (the root never changes). */
+const schemasByName = new Map<string, Schema>();
+
 function lookup(typeName: string): Schema {
+  const known = schemasByName.get(typeName);
+  if (known) return known;
+  const schema = lookupUncached(typeName);
+  schemasByName.set(typeName, schema);
+  return schema;
+}
+
+function lookupUncached(typeName: string): Schema {
   const name = typeName.replace(/^\./, '');
   let t: protobuf.Type | undefined;
   try {
