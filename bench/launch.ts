@@ -4,8 +4,10 @@
 // bin/mesos-agent on loopback ephemeral ports; the scheduler runs in this process. Scenarios:
 //   launch.latency_single  ACCEPT sent -> TASK_RUNNING received, one `true` task at a time (unloaded)
 //   launch.latency     ACCEPT sent -> TASK_RUNNING received, per task, for many `true` tasks (p50/p99)
-//   launch.throughput  the same run: tasks finished per second, first ACCEPT to last TASK_FINISHED
-//   launch.memory      agent RSS (and its supervisors' and tasks' RSS) with N `sleep 60` tasks running
+//   launch.throughput  the same run: tasks finished per second, first ACCEPT to last TASK_FINISHED,
+//                      and the agent's and master's CPU time (utime+stime) per task over that run
+//   launch.memory      agent RSS (and its supervisors' RSS, PSS and private memory, and the tasks'
+//                      RSS) with N `sleep 60` tasks running
 // Prints one JSON line per scenario on stdout; progress goes to stderr.
 import { readFileSync } from 'node:fs';
 import { descendantPids, parentPid } from '../src/cli/proc.js';
@@ -50,6 +52,28 @@ function rssBytes(pid: number): number {
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
     return 0;
+  }
+}
+
+/** utime+stime of a process in ms (USER_HZ 100). */
+function cpuMs(pid: number): number {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Pss and private (clean+dirty) memory in kB from /proc/<pid>/smaps_rollup. */
+function pssKb(pid: number): { pss: number; priv: number } {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    return { pss: field('Pss'), priv: field('Private_Clean') + field('Private_Dirty') };
+  } catch {
+    return { pss: 0, priv: 0 };
   }
 }
 
@@ -113,8 +137,12 @@ async function main(): Promise<void> {
       fw.maxPerOffer = PER_OFFER;
       const ids = Array.from({ length: TASKS }, (_, i) => `true-${i}`);
       log(`launching ${TASKS} 'true' tasks, at most ${PER_OFFER} per offer`);
+      const agentCpu0 = cpuMs(agent.pid);
+      const masterCpu0 = cpuMs(master.pid);
       fw.submit(ids.map((id) => ({ id, command: 'true', cpus: 0.01, mem: 8 })));
       await fw.awaitTerminal(ids, 180_000);
+      const agentCpu = cpuMs(agent.pid) - agentCpu0;
+      const masterCpu = cpuMs(master.pid) - masterCpu0;
       const latencies: number[] = [];
       let first = Infinity;
       let last = 0;
@@ -145,6 +173,8 @@ async function main(): Promise<void> {
         finished,
         failed: ids.filter((id) => fw.finalState(id) !== 'TASK_FINISHED').length,
         elapsed_ms: round(elapsed),
+        agent_cpu_ms_per_task: round(agentCpu / TASKS),
+        master_cpu_ms_per_task: round(masterCpu / TASKS),
       });
       await fw.stop();
     }
@@ -163,12 +193,17 @@ async function main(): Promise<void> {
       const agentPid = agent.pid;
       const below = descendantPids(agentPid);
       let supervisors = 0;
+      let supervisorsPss = 0;
+      let supervisorsPrivate = 0;
       let supervisorCount = 0;
       let tasks = 0;
       for (const pid of below) {
         const rss = rssBytes(pid);
         if (parentPid(pid) === agentPid) {
           supervisors += rss;
+          const m = pssKb(pid);
+          supervisorsPss += m.pss * 1024;
+          supervisorsPrivate += m.priv * 1024;
           supervisorCount++;
         } else tasks += rss;
       }
@@ -182,9 +217,13 @@ async function main(): Promise<void> {
         agent_rss_idle_mb: mb(baseline),
         supervisors: supervisorCount,
         supervisors_rss_mb: mb(supervisors),
+        supervisors_pss_mb: mb(supervisorsPss),
+        supervisors_private_mb: mb(supervisorsPrivate),
         tasks_rss_mb: mb(tasks),
         agent_plus_supervisors_rss_mb: mb(agentRss + supervisors),
-        per_task_overhead_kb: round((agentRss - baseline + supervisors) / 1024 / Math.max(1, running), 1),
+        // Agent RSS growth plus each supervisor's PSS (its fair share of dash's pages).
+        per_task_overhead_kb: round((agentRss - baseline + supervisorsPss) / 1024 / Math.max(1, running), 1),
+        per_task_overhead_rss_kb: round((agentRss - baseline + supervisors) / 1024 / Math.max(1, running), 1),
       });
       log('tearing the sleepers down');
       await fw.stop();
