@@ -160,10 +160,13 @@ async function main(): Promise<void> {
         }
       }
       latencies.sort((a, b) => a - b);
+      const accepted = ids.map((id) => fw.launchedAt.get(id)!);
       emit({
         bench: 'launch.latency',
         params: { ...common, tasks: TASKS, per_offer: PER_OFFER, command: 'true' },
         ...summary(latencies),
+        // First to last ACCEPT: how long the scheduler took to hand all tasks to the master.
+        accept_span_ms: round(Math.max(...accepted) - Math.min(...accepted)),
       });
       const elapsed = last - first;
       emit({
