@@ -13,6 +13,7 @@ import { DrainState } from './drain.js';
 import { checkpointJournal } from './checkpoint/journal.js';
 import { pendingUpdates, type AgentState } from './checkpoint/reader.js';
 import { Checkpointer, type RunRef } from './checkpoint/writer.js';
+import { ResourcesCheckpoint } from './checkpoint/resources.js';
 import { executorMetaDir, frameworkMetaDir } from './checkpoint/paths.js';
 import { RecoveredCommandTask } from './recovery/command-task.js';
 import { taskEnvironment } from '../executor/environment.js';
@@ -126,6 +127,8 @@ export class Agent {
   private readonly terminationWaiters = new Map<Executor, Array<() => void>>();
   /** FT-05 checkpoints (written for frameworks with checkpoint=true only). */
   private readonly checkpoints: Checkpointer;
+  /** Reservations and persistent volumes the master told this agent to checkpoint (any framework). */
+  private readonly resourcesCheckpoint: ResourcesCheckpoint;
   private recoveringState = false;
   /** Recovered executors that have not re-subscribed yet (--executor_reregistration_timeout). */
   private readonly awaitingReregistration = new Set<Executor>();
@@ -154,6 +157,7 @@ export class Agent {
     this.containerizer = opts.containerizer;
     this.files = opts.files;
     this.checkpoints = new Checkpointer(opts.config.workDir);
+    this.resourcesCheckpoint = new ResourcesCheckpoint(opts.config.workDir);
     this.statusUpdates = new TaskStatusUpdateManager({
       clock: opts.clock,
       forward: (u) => this.forward(u),
@@ -208,6 +212,10 @@ export class Agent {
   framework(id: string): Framework | undefined {
     return this.frameworkMap.get(id);
   }
+  /** Dynamic reservations and persistent volumes checkpointed on this agent (v1 Resources). */
+  get checkpointedResources(): Msg[] {
+    return this.resourcesCheckpoint.resources;
+  }
 
   // ---- lifecycle ----
 
@@ -239,6 +247,7 @@ export class Agent {
     a.install(M('StatusUpdateAcknowledgementMessage'), (from, m) => this.onAcknowledgement(from, m));
     a.install(M('ShutdownMessage'), (from, m) => this.onShutdownMessage(from, m));
     a.install(M('DrainSlaveMessage'), (from, m) => this.onDrain(from, m));
+    a.install(M('CheckpointResourcesMessage'), (from, m) => this.onCheckpointResources(from, m));
     installDriverExecutors(this, a);
     a.onExited((peer) => {
       if (peer.ip === this.masterUpid.ip && peer.port === this.masterUpid.port) this.masterLost('the connection to the master broke');
@@ -377,6 +386,7 @@ export class Agent {
         version: AGENT_VERSION,
         agent_capabilities: AGENT_CAPABILITIES,
         resource_version_uuid: { value: this.resourceVersion },
+        checkpointed_resources: this.resourcesCheckpoint.resources,
       });
       return;
     }
@@ -386,6 +396,7 @@ export class Agent {
       version: AGENT_VERSION,
       agent_capabilities: AGENT_CAPABILITIES,
       resource_version_uuid: { value: this.resourceVersion },
+      checkpointed_resources: this.resourcesCheckpoint.resources,
     });
   }
 
@@ -1084,6 +1095,28 @@ export class Agent {
   }
 
   // ---- checkpointing and recovery (FT-05) ----
+
+  /**
+   * The reservations and volumes a previous agent on this work_dir checkpointed, sent again with
+   * the next (re-)registration. Throws on a corrupt checkpoint.
+   */
+  recoverResources(): Msg[] {
+    const resources = this.resourcesCheckpoint.recover();
+    if (resources.length > 0) log.info(`Recovered ${resources.length} checkpointed resource(s) (reservations, persistent volumes)`);
+    return resources;
+  }
+
+  /** The master's word on this agent's reservations and volumes after an operation. */
+  private onCheckpointResources(from: UPID, m: Msg): void {
+    if (!this.isFromMaster(from) || this.status === 'TERMINATING') return;
+    const resources = (m.resources as Msg[] | undefined) ?? [];
+    try {
+      this.resourcesCheckpoint.update(resources);
+      log.info(`Checkpointed ${resources.length} resource(s) (reservations, persistent volumes)`);
+    } catch (e) {
+      log.error(`Failed to checkpoint resources: ${(e as Error).message}`);
+    }
+  }
 
   /** True from recover() until every recovered executor re-subscribed or timed out. */
   get recovering(): boolean {

@@ -297,6 +297,17 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   }
   const { agent, actor, stop, stopped, crash, terminate, shutdown } = started;
   agent.counters.recoveryErrors = plan.errors;
+  try {
+    agent.recoverResources();
+  } catch (e) {
+    if (flags.bool('strict')) {
+      await crash();
+      throw new Error(`Failed to recover checkpointed resources: ${(e as Error).message}`);
+    }
+    // --strict=false: start without them, as a fresh agent would.
+    agent.counters.recoveryErrors++;
+    log.error(`Skipping checkpointed resources: ${(e as Error).message}`);
+  }
   if (plan.agent) {
     log.info(`Recovering agent ${plan.agent.id} from ${workDir}/meta${plan.rebooted ? ' (the host rebooted)' : ''}`);
     try {

@@ -1438,7 +1438,7 @@ export class Master {
       const capabilities = capabilityTypes(msg.agent_capabilities);
       let total = known.total;
       try {
-        total = Resources.fromProto(slaveInfo.resources ?? []);
+        total = applyCheckpointed(Resources.fromProto(slaveInfo.resources ?? []), Resources.fromProto(msg.checkpointed_resources ?? []));
       } catch {
         // Keep what the agent registered with.
       }
@@ -1463,7 +1463,7 @@ export class Master {
     // Unknown here (master restarted) or coming back from unreachable: rebuild from its report.
     let total: Resources;
     try {
-      total = Resources.fromProto(slaveInfo.resources ?? []);
+      total = applyCheckpointed(Resources.fromProto(slaveInfo.resources ?? []), Resources.fromProto(msg.checkpointed_resources ?? []));
     } catch (e) {
       this.transport.send(from, MSG.shutdown, { message: `Agent has invalid resources: ${(e as Error).message}` });
       return;

@@ -28,3 +28,10 @@ export const sentinelPath = (run: string) => join(run, 'executor.sentinel');
 export const taskMetaDir = (run: string, task: string) => join(run, 'tasks', task);
 export const taskInfoPath = (run: string, task: string) => join(taskMetaDir(run, task), 'task.info');
 export const taskUpdatesPath = (run: string, task: string) => join(taskMetaDir(run, task), 'task.updates');
+
+// Checkpointed resources (reservations, persistent volumes), independent of the agent id.
+export const resourcesDir = (workDir: string) => join(meta(workDir), 'resources');
+export const resourcesInfoPath = (workDir: string) => join(resourcesDir(workDir), 'resources.info');
+export const resourcesTargetPath = (workDir: string) => join(resourcesDir(workDir), 'resources.target');
+export const persistentVolumePath = (workDir: string, role: string, persistenceId: string) =>
+  join(workDir, 'volumes', 'roles', role, persistenceId);
