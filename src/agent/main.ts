@@ -24,6 +24,7 @@ import { installEndpoints } from './http/endpoints.js';
 import { ExecutorApi } from './http/executor-api.js';
 import { AgentOperatorApi } from './http/operator-api.js';
 import { NestedContainers } from './nested/containers.js';
+import { adoptNestedOf, trackNested } from './nested/recover.js';
 import { agentRootLookup } from './nested/root-lookup.js';
 import { REGISTER_RETRY_INTERVAL_MAX_MS, resolveMasterPid } from './registration.js';
 import { type LeaderFollower, followLeader, masterHostHint, needsDetection } from './detection/index.js';
@@ -184,6 +185,8 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
   let plan: RecoveryPlan = { rebooted: false, errors: 0 };
   // Containers of the previous agent process that recovery takes over; the rest are orphans.
   const adopted = new Set<string>();
+  // Nested containers (task groups) re-adopted with their executor's container.
+  const adoptedNested: string[] = [];
   const adoptable = baseContainerizer instanceof PosixContainerizer ? baseContainerizer : undefined;
   let follower: LeaderFollower | undefined;
   let started: {
@@ -247,7 +250,9 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
       adoptContainer: adoptable
         ? (id) => {
             adopted.add(id);
-            return adoptable.adopt(id);
+            const adoption = adoptable.adopt(id);
+            if (adoption.running) adoptedNested.push(...adoptNestedOf(path.dirname(adoptable.runDir(id)), id, adopted, (n) => adoptable.adopt(n)));
+            return adoption;
           }
         : undefined,
     });
@@ -320,6 +325,8 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     }
   }
   if (adoptable) {
+    trackNested(containerizer, adoptedNested);
+    if (adoptedNested.length > 0) log.info(`Re-adopted ${adoptedNested.length} nested container(s) of recovered executors: ${adoptedNested.join(', ')}`);
     const orphans = destroyOrphans(path.dirname(adoptable.runDir('x')), adopted);
     if (orphans.length > 0) log.info(`Destroyed ${orphans.length} orphan container(s) of the previous agent: ${orphans.join(', ')}`);
   }

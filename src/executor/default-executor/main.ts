@@ -26,7 +26,14 @@ function duration(env: NodeJS.ProcessEnv, name: string, fallbackMs: number): num
 
 /** Runs the executor; resolves with the exit code once it is done. */
 export function runDefaultExecutor(env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  return new Promise((resolve) => {
+  return new Promise<number>((done) => {
+    // The clock's timers are unref'ed: while the agent is away (re-subscribing after an agent
+    // restart) nothing else keeps this process alive, so hold it open until the executor exits.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const resolve = (code: number) => {
+      clearInterval(keepAlive);
+      done(code);
+    };
     let executor: DefaultExecutor;
     try {
       executor = new DefaultExecutor({
