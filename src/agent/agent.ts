@@ -13,7 +13,8 @@ import { DrainState } from './drain.js';
 import { checkpointJournal } from './checkpoint/journal.js';
 import { pendingUpdates, type AgentState } from './checkpoint/reader.js';
 import { Checkpointer, type RunRef } from './checkpoint/writer.js';
-import { ResourcesCheckpoint } from './checkpoint/resources.js';
+import { ResourcesCheckpoint, applyCheckpointedResources } from './checkpoint/resources.js';
+import { Resources } from '../resources/index.js';
 import { executorMetaDir, frameworkMetaDir } from './checkpoint/paths.js';
 import { RecoveredCommandTask } from './recovery/command-task.js';
 import { taskEnvironment } from '../executor/environment.js';
@@ -215,6 +216,15 @@ export class Agent {
   /** Dynamic reservations and persistent volumes checkpointed on this agent (v1 Resources). */
   get checkpointedResources(): Msg[] {
     return this.resourcesCheckpoint.resources;
+  }
+  /** The static resources with the checkpointed reservations and volumes applied (/state). */
+  get totalResources(): Resources {
+    const total = Resources.fromProto(this.opts.info.resources ?? []);
+    try {
+      return applyCheckpointedResources(total, this.resourcesCheckpoint.resources);
+    } catch {
+      return total;
+    }
   }
 
   // ---- lifecycle ----

@@ -71,6 +71,12 @@ test('reservations and a persistent volume survive an agent restart: checkpointe
   const state = await cluster.getJson(`${cluster.masterUrl}/master/state`);
   assert.equal(state.slaves[0].reserved_resources.r.cpus, 1);
   assert.equal(fs.readFileSync(path.join(volumeDir, 'kept'), 'utf8'), 'data', 'the volume keeps its data');
+  // The agent's own /state reports its total with the reservation (as Mesos's agent does).
+  const agentState = await cluster.getJson(`${second.url}/state`);
+  assert.equal(agentState.reserved_resources.r.cpus, 1);
+  assert.equal(agentState.reserved_resources.r.disk, 100);
+  assert.equal(agentState.unreserved_resources.cpus, 3);
+  assert.equal(agentState.resources.disk, 4096);
 
   // DESTROY removes the volume's directory; UNRESERVE empties the checkpoint.
   await cluster.scheduler.accept(

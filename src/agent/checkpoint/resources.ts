@@ -3,7 +3,7 @@
 // resources.target, volume directories are created/removed to match it, and only then does the
 // target replace resources.info. A crash in between leaves the target, which recovery finishes.
 import fs from 'node:fs';
-import { reservationRole, type Msg } from '../../resources/index.js';
+import { Resources, reservationRole, type Msg } from '../../resources/index.js';
 import { frameRecord, parseRecords, syncDir, writeFileAtomic } from './io.js';
 import * as P from './paths.js';
 
@@ -43,6 +43,27 @@ function syncVolumes(workDir: string, previous: readonly Msg[], next: readonly M
   }
   // DESTROY: the volume's data goes with it.
   for (const dir of before.values()) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The agent's total: its static resources with each checkpointed resource in place of the
+ * unreserved, volume-less resource it was made from (what the master computes on registration).
+ */
+export function applyCheckpointedResources(total: Resources, checkpointed: readonly Msg[]): Resources {
+  let out = total;
+  // Either reservation format in, the stack out.
+  for (const r of Resources.fromProto(checkpointed).toProto({ refinement: true })) {
+    const source: Msg = { ...r, reservations: ((r.reservations ?? []) as Msg[]).filter((x) => x.type !== 'DYNAMIC') };
+    if (source.disk) {
+      const { persistence: _p, volume: _v, ...disk } = source.disk as Msg;
+      if (Object.keys(disk).length === 0) delete source.disk;
+      else source.disk = disk;
+    }
+    delete source.shared;
+    const from = Resources.fromProto([source]);
+    if (out.contains(from)) out = out.minus(from).plus(Resources.fromProto([r]));
+  }
+  return out;
 }
 
 export class ResourcesCheckpoint {

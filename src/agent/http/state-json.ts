@@ -136,7 +136,8 @@ function byRole(reserved: Map<string, Resources>, fn: (r: Resources) => unknown)
 
 export function stateJson(agent: Agent, flags: Record<string, string>): Msg {
   const info = agent.info;
-  const total = resourcesOf(info.resources);
+  // With the checkpointed reservations and volumes, as Mesos's agent reports its total.
+  const total = agent.totalResources;
   const allocated = allocatedResources(agent);
   const fullJson = (r: Resources) => r.toProto({ endpoint: true }).map((x) => toJson('mesos.v1.Resource', x));
   const masterIp = agent.master.slice(agent.master.indexOf('@') + 1).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
