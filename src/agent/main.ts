@@ -25,6 +25,7 @@ import { ExecutorApi } from './http/executor-api.js';
 import { AgentOperatorApi } from './http/operator-api.js';
 import { NestedContainers } from './nested/containers.js';
 import { adoptNestedOf, trackNested } from './nested/recover.js';
+import { applyCheckpointedResources } from './checkpoint/resources.js';
 import { agentRootLookup } from './nested/root-lookup.js';
 import { REGISTER_RETRY_INTERVAL_MAX_MS, resolveMasterPid } from './registration.js';
 import { type LeaderFollower, followLeader, masterHostHint, needsDetection } from './detection/index.js';
@@ -312,6 +313,13 @@ export async function startAgent(argv: string[], options: StartAgentOptions = {}
     // --strict=false: start without them, as a fresh agent would.
     agent.counters.recoveryErrors++;
     log.error(`Skipping checkpointed resources: ${(e as Error).message}`);
+  }
+  try {
+    // As Mesos: restarted with --resources that cannot hold its reservations and volumes, the agent does not start.
+    applyCheckpointedResources(resources, agent.checkpointedResources, true);
+  } catch (e) {
+    await crash();
+    throw new Error(`Incompatible agent resources: ${(e as Error).message}`);
   }
   if (plan.agent) {
     log.info(`Recovering agent ${plan.agent.id} from ${workDir}/meta${plan.rebooted ? ' (the host rebooted)' : ''}`);

@@ -122,3 +122,19 @@ test('a resources.target left by a crash mid-update is completed on recovery', (
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 });
+
+test('an agent restarted with --resources that cannot hold its checkpointed reservation does not start', async () => {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meseta-ckres-'));
+  try {
+    const reserved = { name: 'cpus', type: 'SCALAR', scalar: { value: 8 }, reservations: [{ type: 'DYNAMIC', role: 'r' }] };
+    const checkpoint = new ResourcesCheckpoint(workDir);
+    checkpoint.recover();
+    checkpoint.update([reserved]);
+    await assert.rejects(
+      startAgent(['--master=127.0.0.1:5050', '--ip=127.0.0.1', '--port=0', `--work_dir=${workDir}`, '--resources=cpus:4;mem:256;disk:256'], { env: {} }),
+      /Incompatible agent resources: Checkpointed resource cpus\(r\)/,
+    );
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+});

@@ -48,8 +48,9 @@ function syncVolumes(workDir: string, previous: readonly Msg[], next: readonly M
 /**
  * The agent's total: its static resources with each checkpointed resource in place of the
  * unreserved, volume-less resource it was made from (what the master computes on registration).
+ * `strict`: a checkpointed resource the static ones cannot hold is an error, not skipped.
  */
-export function applyCheckpointedResources(total: Resources, checkpointed: readonly Msg[]): Resources {
+export function applyCheckpointedResources(total: Resources, checkpointed: readonly Msg[], strict = false): Resources {
   let out = total;
   // Either reservation format in, the stack out.
   for (const r of Resources.fromProto(checkpointed).toProto({ refinement: true })) {
@@ -62,6 +63,7 @@ export function applyCheckpointedResources(total: Resources, checkpointed: reado
     delete source.shared;
     const from = Resources.fromProto([source]);
     if (out.contains(from)) out = out.minus(from).plus(Resources.fromProto([r]));
+    else if (strict) throw new Error(`Checkpointed resource ${Resources.fromProto([r]).toString()} is not part of the agent's resources ${total.toString()}`);
   }
   return out;
 }
