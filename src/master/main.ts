@@ -243,9 +243,13 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
   // recovering the registry after its election keeps them for the end of recovery, so agents that
   // found the new leader before it finished need not wait out a registration backoff.
   let recovering: Array<() => void> | undefined = election ? undefined : [];
+  // (Re-)registrations held during recovery, by message and sender: an agent's retry while its
+  // first attempt waits is dropped, as Mesos drops one whose re-registration is in progress.
+  const heldRegistrations = new Set<string>();
   const startLeading = () => {
     const held = recovering ?? [];
     recovering = undefined;
+    heldRegistrations.clear();
     m.setLeading(true);
     for (const run of held) run();
   };
@@ -255,8 +259,30 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
       else if (recovering) recovering.push(() => handler(formatUpid(from), msg as Msg));
       else log.debug(`Dropping ${name} from ${formatUpid(from)}: not the leading master`);
     });
-  install(MSG.registerSlave, (from, msg) => m.registerSlave(from, msg));
-  install(MSG.reregisterSlave, (from, msg) => m.reregisterSlave(from, msg));
+  // Agent registrations are decoded only when handled: in a failover storm most bodies that
+  // arrive early are retries that end up dropped.
+  const installRegistration = (name: string, handler: (from: string, msg: Msg) => void) =>
+    actor.installRaw(name, (from, body) => {
+      const sender = formatUpid(from);
+      const handle = () => {
+        let msg: Msg;
+        try {
+          msg = libprocess.codec.decode(name, body);
+        } catch (e) {
+          log.warn(`master: dropping malformed '${name}' from ${sender}: ${(e as Error).message}`);
+          return;
+        }
+        handler(sender, msg);
+      };
+      if (m.leading) return handle();
+      if (!recovering) return log.debug(`Dropping ${name} from ${sender}: not the leading master`);
+      const key = `${name} ${sender}`;
+      if (heldRegistrations.has(key)) return log.debug(`Dropping ${name} from ${sender}: an earlier one is held until recovery ends`);
+      heldRegistrations.add(key);
+      recovering.push(handle);
+    });
+  installRegistration(MSG.registerSlave, (from, msg) => m.registerSlave(from, msg));
+  installRegistration(MSG.reregisterSlave, (from, msg) => m.reregisterSlave(from, msg));
   install(MSG.unregisterSlave, (from, msg) => m.unregisterSlave(from, msg));
   install(MSG.statusUpdate, (from, msg) => m.statusUpdate(from, msg));
   install(MSG.exitedExecutor, (from, msg) => m.exitedExecutor(from, msg));

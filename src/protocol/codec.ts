@@ -121,6 +121,10 @@ interface Schema {
   type: protobuf.Type;
   fields: FieldInfo[];
   byName: Map<string, FieldInfo>;
+  /** Names of its required fields. */
+  required: string[];
+  /** Whether this type or any type reachable from it has a required field (computed on first use). */
+  checks?: boolean;
 }
 
 const schemas = new Map<protobuf.Type, Schema>();
@@ -139,7 +143,7 @@ function scalarKind(t: string): Kind {
 function schemaOf(type: protobuf.Type): Schema {
   const cached = schemas.get(type);
   if (cached) return cached;
-  const schema: Schema = { fullName: type.fullName.replace(/^\./, ''), type, fields: [], byName: new Map() };
+  const schema: Schema = { fullName: type.fullName.replace(/^\./, ''), type, fields: [], byName: new Map(), required: [] };
   schemas.set(type, schema); // before recursing: messages may be recursive
   for (const f of type.fieldsArray) {
     const resolved = f.resolvedType;
@@ -163,6 +167,7 @@ function schemaOf(type: protobuf.Type): Schema {
     }
     schema.fields.push(info);
     schema.byName.set(info.name, info);
+    if (info.required) schema.required.push(info.name);
   }
   return schema;
 }
@@ -215,17 +220,46 @@ function present(v: unknown): boolean {
   return v !== undefined && v !== null;
 }
 
+/** Reachability over message fields, so subtrees without required fields are never walked. */
+function needsCheck(schema: Schema): boolean {
+  if (schema.checks !== undefined) return schema.checks;
+  const seen = new Set<Schema>([schema]);
+  const stack = [schema];
+  let found = false;
+  while (!found && stack.length > 0) {
+    for (const f of stack.pop()!.fields) {
+      if (f.required) {
+        found = true;
+        break;
+      }
+      if (f.message && !seen.has(f.message)) {
+        seen.add(f.message);
+        stack.push(f.message);
+      }
+    }
+  }
+  schema.checks = found;
+  return found;
+}
+
 function missingRequired(schema: Schema, msg: Msg, prefix: string, out: string[]): void {
+  if (!needsCheck(schema)) return;
   for (const f of schema.fields) {
     const v = msg[f.name];
     if (f.required && !present(v)) out.push(join(prefix, f.name));
-    if (f.kind !== 'message' || !present(v)) continue;
+    if (f.kind !== 'message' || !present(v) || !needsCheck(f.message!)) continue;
     if (f.map) {
       for (const [k, item] of Object.entries(v as Record<string, Msg>)) {
         missingRequired(f.message!, item, `${join(prefix, f.name)}[${k}]`, out);
       }
     } else if (f.repeated) {
-      (v as Msg[]).forEach((item, i) => missingRequired(f.message!, item, `${join(prefix, f.name)}[${i}]`, out));
+      const items = v as Msg[];
+      // The path is only built for a message that is missing something.
+      for (let i = 0; i < items.length; i++) {
+        const before = out.length;
+        missingRequired(f.message!, items[i]!, '', out);
+        for (let j = before; j < out.length; j++) out[j] = `${join(prefix, f.name)}[${i}].${out[j]}`;
+      }
     } else {
       missingRequired(f.message!, v as Msg, join(prefix, f.name), out);
     }
@@ -335,15 +369,25 @@ function fromWire(schema: Schema, msg: Msg): Msg {
       }
       out[f.name] = m;
     } else if (f.repeated) {
-      const items = (v as unknown[]).map((item) => fromWireValue(f, item)).filter((item) => item !== undefined);
+      const list = v as unknown[];
+      if (list.length === 0) continue;
+      const items: unknown[] = [];
+      for (let i = 0; i < list.length; i++) {
+        const item = fromWireValue(f, list[i]);
+        if (item !== undefined) items.push(item);
+      }
       if (items.length > 0) out[f.name] = items;
     } else {
       const item = fromWireValue(f, v);
       if (item !== undefined) out[f.name] = item;
     }
   }
+  for (const name of schema.required) if (out[name] === undefined) missingSeen = true;
   return out;
 }
+
+/** Set by fromWire when some message lacks a required field (the full check then names them). */
+let missingSeen = false;
 
 /** Parses binary protobuf; missing required fields are an error (as in Mesos). */
 export function decodeProto(type: string, bytes: Uint8Array): Msg {
@@ -354,8 +398,9 @@ export function decodeProto(type: string, bytes: Uint8Array): Msg {
   } catch (e) {
     throw new ProtocolError(`Failed to parse ${schema.fullName} protobuf: ${(e as Error).message}`);
   }
+  missingSeen = false;
   const msg = fromWire(schema, decoded);
-  checkRequired(schema, msg);
+  if (missingSeen) checkRequired(schema, msg);
   return msg;
 }
 

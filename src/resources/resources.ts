@@ -83,6 +83,11 @@ export class Resources {
     return Resources.of(out);
   }
 
+  /** Post-refinement objects cached on the entries: read-only, for hot paths that only look. */
+  views(): readonly Msg[] {
+    return this.entries.map(cachedPostProto);
+  }
+
   /** Resource objects (post-refinement format), freshly built. */
   toArray(): Msg[] {
     return this.entries.map(postProto);

@@ -1182,8 +1182,9 @@ export class HierarchicalAllocator implements Allocator {
 }
 
 /** Resource messages of a Resources value (a bare message array is tolerated; anything else is empty). */
-function messagesOf(r: unknown): Msg[] {
-  if (r && typeof (r as Resources).toArray === 'function') return (r as Resources).toArray();
+function messagesOf(r: unknown): readonly Msg[] {
+  // Read only here (grouped and turned into slots), so the entries' cached objects will do.
+  if (r && typeof (r as Resources).views === 'function') return (r as Resources).views();
   if (Array.isArray(r)) return r.filter((m) => m && typeof m === 'object');
   return [];
 }
