@@ -195,6 +195,8 @@ test('after a host reboot (new boot id) the agent keeps its id and reports its t
   const running = await awaitRunning(cluster, 'rebooted');
   assert.equal(await cluster.scheduler.acknowledge(running.update.status), true);
   const pid = running.update.status.container_status.executor_pid as number;
+  // The acknowledgement reaches the agent (and its checkpoint) before the "reboot".
+  await until(cluster, () => cluster.agents[0]!.agent.statusUpdates.pendingCount() === 0, 'TASK_RUNNING to be acknowledged');
   await cluster.agents[0]!.crash();
   // What a reboot does: every process is gone and the kernel has a new boot id.
   process.kill(-pid, 'SIGKILL');
@@ -224,12 +226,19 @@ test('tasks of a framework that does not checkpoint do not survive an agent rest
 
 test('a kill in progress when the agent died is finished by the restarted agent (SIGKILL after the grace period)', async (t) => {
   const fwInfo = { ...FRAMEWORK, capabilities: [{ type: 'MULTI_ROLE' }, { type: 'TASK_KILLING_STATE' }] };
-  const { cluster, agentId } = await launch([['stubborn', "trap '' TERM; while true; do sleep 0.1; done"]], fwInfo);
+  // `ready` in the sandbox once the trap is set: a SIGTERM before that would end the task at once.
+  const { cluster, agentId } = await launch([['stubborn', "trap '' TERM; touch ready; while true; do sleep 0.1; done"]], fwInfo);
   t.after(() => cluster.stop());
   const running = await awaitRunning(cluster, 'stubborn');
   assert.equal(await cluster.scheduler.acknowledge(running.update.status), true);
+  const sandbox = () => {
+    const fw = [...cluster.agents[0]!.agent.frameworks][0];
+    return fw?.executors.get('stubborn')?.directory as string | undefined;
+  };
+  await until(cluster, () => fs.existsSync(path.join(sandbox() ?? '/nonexistent', 'ready')), 'the task to ignore SIGTERM');
   const pid = running.update.status.container_status.executor_pid as number;
-  await cluster.scheduler.kill({ value: 'stubborn' }, { value: agentId }, { grace_period: { nanoseconds: 2e9 } });
+  // A grace long enough that the protocol time moved while awaiting TASK_KILLING cannot reach it.
+  await cluster.scheduler.kill({ value: 'stubborn' }, { value: agentId }, { grace_period: { nanoseconds: 20e9 } });
   const killing = await cluster.awaitUpdate('stubborn', 'TASK_KILLING');
   assert.equal(await cluster.scheduler.acknowledge(killing.update.status), true);
   // Real time only: protocol time must not reach the grace period before the crash.
@@ -242,7 +251,7 @@ test('a kill in progress when the agent died is finished by the restarted agent 
   assert.ok(alive(pid));
 
   cluster.agents[0] = await restart(cluster);
-  const killed = await cluster.awaitUpdate('stubborn', 'TASK_KILLED');
+  const killed = await cluster.awaitUpdate('stubborn', 'TASK_KILLED', { timeoutMs: 30_000, stepMs: 500 });
   assert.match(killed.update.status.message, /signal Killed/);
   assert.equal(alive(pid), false);
   const killings = cluster.events.filter((e) => e.type === 'UPDATE' && e.update.status.state === 'TASK_KILLING');
