@@ -61,9 +61,16 @@ test('a restarted agent re-adopts the nested containers of a task group; the gro
   const containersDir = path.join(workDir, 'runtime/containers');
   const nested = fs.readdirSync(containersDir).filter((id) => id.includes('.'));
   assert.equal(nested.length, 2, `two nested containers (${nested.join(', ')})`);
-  const pids = nested.map((id) => Number(fs.readFileSync(path.join(containersDir, id, 'forked.pid'), 'utf8').trim()));
-  const executorPid = Number(fs.readFileSync(path.join(containersDir, nested[0]!.split('.')[0]!, 'forked.pid'), 'utf8').trim());
+  // forked.pid is written by the container's supervisor, maybe just after TASK_RUNNING went out.
+  const pidOf = (id: string) => until(`${id}/forked.pid`, () => {
+    const text = fs.existsSync(path.join(containersDir, id, 'forked.pid')) ? fs.readFileSync(path.join(containersDir, id, 'forked.pid'), 'utf8').trim() : '';
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  });
+  const pids = await Promise.all(nested.map(pidOf));
+  const executorPid = await pidOf(nested[0]!.split('.')[0]!);
 
+  // Every acknowledgement reached the agent before it dies (else its update is simply resent).
+  await until('the acknowledgements to reach the agent', () => first.agent.statusUpdates.pendingCount() === 0);
   await first.crash();
   for (const pid of [...pids, executorPid]) assert.ok(alive(pid), `${pid} survives the agent`);
   const second = await startAgent(
