@@ -1,7 +1,7 @@
 // Flags -> a running master: HTTP server, libprocess actors, allocator, endpoints (CMP-01).
 import { lookup } from 'node:dns/promises';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type Clock, SystemClock } from '../common/clock.js';
 import { type FlagSpec, Flags, parseFlags } from '../common/flags.js';
 import { HttpServer, sendJson } from '../common/http/server.js';
@@ -275,7 +275,7 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     });
   // Agent registrations are decoded only when handled: in a failover storm most bodies that
   // arrive early are retries that end up dropped.
-  const installRegistration = (name: string, handler: (from: string, msg: Msg) => void) =>
+  const installRegistration = (name: string, handler: (from: string, msg: Msg, body: Buffer) => void) =>
     actor.installRaw(name, (from, body) => {
       const sender = formatUpid(from);
       const handle = () => {
@@ -286,9 +286,13 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
           log.warn(`master: dropping malformed '${name}' from ${sender}: ${(e as Error).message}`);
           return;
         }
-        handler(sender, msg);
+        handler(sender, msg, body);
       };
-      if (m.leading) return handle();
+      if (m.leading) {
+        // An agent's retry of the re-registration just handled (a failover storm is mostly these).
+        if (name === MSG.reregisterSlave && m.reregisterSlaveRetry(sender, bodyDigest(body))) return;
+        return handle();
+      }
       if (!recovering) return log.debug(`Dropping ${name} from ${sender}: not the leading master`);
       const key = `${name} ${sender}`;
       if (heldRegistrations.has(key)) return log.debug(`Dropping ${name} from ${sender}: an earlier one is held until recovery ends`);
@@ -296,7 +300,7 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
       recovering.push(handle);
     });
   installRegistration(MSG.registerSlave, (from, msg) => m.registerSlave(from, msg));
-  installRegistration(MSG.reregisterSlave, (from, msg) => m.reregisterSlave(from, msg));
+  installRegistration(MSG.reregisterSlave, (from, msg, body) => m.reregisterSlave(from, msg, bodyDigest(body)));
   install(MSG.unregisterSlave, (from, msg) => m.unregisterSlave(from, msg));
   install(MSG.statusUpdate, (from, msg) => m.statusUpdate(from, msg));
   install(MSG.exitedExecutor, (from, msg) => m.exitedExecutor(from, msg));
@@ -373,4 +377,9 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     contender.contend().catch((e) => lose((e as Error).message));
   }
   return handle;
+}
+
+/** Identifies a message body (an agent's re-registration retries are byte-identical). */
+function bodyDigest(body: Buffer): string {
+  return createHash('sha256').update(body).digest('base64');
 }

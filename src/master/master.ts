@@ -1407,7 +1407,33 @@ export class Master {
     if (observe) this.health.start(agent.id);
   }
 
-  reregisterSlave(from: string, msg: Msg): void {
+  /**
+   * A retry of the re-registration last handled in full for the agent at `from` (same body digest),
+   * while that agent is connected and unchanged: answered as reregisterSlave would answer it (the
+   * known-agent path, where nothing changes), without decoding. False: handle it in full.
+   */
+  reregisterSlaveRetry(from: string, digest: string): boolean {
+    const agent = this.agentsByPid.get(from);
+    const last = agent?.lastReregistration;
+    if (!agent || !last || last.digest !== digest || !agent.connected || !agent.active || isAdmitting(agent)) return false;
+    if (last.total !== agent.total || last.info !== agent.info || last.capabilities !== agent.capabilities) return false;
+    if (this.gone.has(agent.id) || this.maintenance.isDown(String(agent.info.hostname ?? ''), pidAddress(from).ip)) return false;
+    this.inc('master/messages_reregister_slave');
+    agent.reregisteredTime = this.clock.now();
+    this.reconnect(agent);
+    this.inc('master/slave_reregistrations');
+    this.transport.send(from, MSG.slaveReregistered, {
+      slave_id: { value: agent.id }, reconciliations: this.reconciliations(agent, last.reported), connection: this.connectionInfo(),
+    });
+    this.resendKills(agent);
+    return true;
+  }
+
+  private rememberReregistration(agent: Agent, digest: string | undefined, reported: Set<string>): void {
+    agent.lastReregistration = digest === undefined ? undefined : { digest, reported, total: agent.total, info: agent.info, capabilities: agent.capabilities };
+  }
+
+  reregisterSlave(from: string, msg: Msg, digest?: string): void {
     this.inc('master/messages_reregister_slave');
     const slaveInfo: Msg = msg.slave ?? {};
     const id: string | undefined = slaveInfo.id?.value;
@@ -1453,10 +1479,12 @@ export class Master {
       known.reregisteredTime = this.clock.now();
       this.reconnect(known);
       this.inc('master/slave_reregistrations');
+      const reported = reportedTasks(msg);
       this.transport.send(from, MSG.slaveReregistered, {
-        slave_id: { value: id }, reconciliations: this.reconcileKnownAgent(known, msg), connection: this.connectionInfo(),
+        slave_id: { value: id }, reconciliations: this.reconciliations(known, reported), connection: this.connectionInfo(),
       });
       this.resendKills(known);
+      this.rememberReregistration(known, digest, reported);
       return;
     }
 
@@ -1531,6 +1559,7 @@ export class Master {
     this.refreshUnavailability(agent);
     this.emit(() => ({ type: 'AGENT_ADDED', agent_added: { agent: agentModel(this, agent) } }));
     this.holdUntilAdmitted(agent, reachable);
+    this.rememberReregistration(agent, digest, reportedTasks(msg));
     afterAdmission(reachable, {
       admitted: () => {
         if (this.agentsById.get(id) !== agent) return;
@@ -1552,9 +1581,7 @@ export class Master {
    * to it as `reconciliations` (the agent answers TASK_DROPPED/LOST for those it never saw), and
    * kills it may have missed are re-sent.
    */
-  private reconcileKnownAgent(agent: Agent, msg: Msg): Msg[] {
-    const reported = new Set<string>();
-    for (const t of (msg.tasks ?? []) as Msg[]) reported.add(`${t.framework_id?.value}/${t.task_id?.value}`);
+  private reconciliations(agent: Agent, reported: Set<string>): Msg[] {
     const reconciliations: Msg[] = [];
     for (const [fid, tasks] of agent.tasks) {
       const statuses: Msg[] = [];
@@ -1858,4 +1885,11 @@ export function refuseSeconds(filters: Msg | undefined): number | undefined {
   let secs = typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : DEFAULT_REFUSE_SECONDS;
   if (secs > MAX_REFUSE_SECONDS) secs = MAX_REFUSE_SECONDS;
   return secs === 0 ? undefined : secs;
+}
+
+/** `frameworkId/taskId` of each task an agent reported when it re-registered. */
+function reportedTasks(msg: Msg): Set<string> {
+  const reported = new Set<string>();
+  for (const t of (msg.tasks ?? []) as Msg[]) reported.add(`${t.framework_id?.value}/${t.task_id?.value}`);
+  return reported;
 }

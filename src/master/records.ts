@@ -164,6 +164,11 @@ export class Agent {
   unavailability?: Msg;
   registeredTime: number;
   reregisteredTime?: number;
+  /**
+   * The last re-registration handled in full: its body's digest, what it reported, and the agent
+   * state it left. A byte-identical retry while none of that changed is answered without decoding.
+   */
+  lastReregistration?: { digest: string; reported: Set<string>; total: Resources; info: Msg; capabilities: string[] };
   /** frameworkId -> taskId -> task */
   readonly tasks = new Map<string, Map<string, TaskRecord>>();
   /** frameworkId -> executorId -> ExecutorInfo */

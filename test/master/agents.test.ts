@@ -258,3 +258,40 @@ test('a known agent re-registering with more resources is offered them', async (
   await until(() => offeredCpus() === 8, 'all 8 cpus offered');
   assert.equal((await getJson(c.url, '/master/state')).slaves[0].resources.cpus, 8);
 });
+
+test('an agent retrying the same re-registration gets the same answer each time; a changed one is handled in full', async (t) => {
+  const c = await startTestMaster();
+  const agent = await FakeAgent.start(c.master.pid);
+  const s = new Scheduler(c.url);
+  t.after(async () => {
+    s.disconnect();
+    await agent.stop();
+    await c.master.stop();
+  });
+  const agentId = await agent.register('cpus:4;mem:1024');
+  await s.subscribe(FRAMEWORK);
+  await s.next('SUBSCRIBED');
+  await launchOne(s, agent, agentId, 't1');
+  const reregistration = {
+    slave: { id: { value: agentId }, hostname: 'agent-host', port: 5051, resources: [scalar('cpus', 4), scalar('mem', 1024)] },
+    version: '1.11.0',
+  };
+  const replies = () => agent.received.filter((r) => r.name === 'SlaveReregisteredMessage').map((r) => r.msg);
+  // It does not report t1, so every answer (the retries' too) hands t1 back for reconciliation.
+  for (let i = 1; i <= 3; i++) {
+    agent.send('ReregisterSlaveMessage', reregistration);
+    await until(() => replies().length === i, `reply ${i}`);
+    const reply = replies()[i - 1]!;
+    assert.equal(reply.slave_id.value, agentId);
+    assert.deepEqual(reply.reconciliations.map((r: Msg) => r.statuses.map((st: Msg) => st.task_id.value)), [['t1']]);
+  }
+  let metrics = await getJson(c.url, '/metrics/snapshot');
+  assert.equal(metrics['master/messages_reregister_slave'], 3);
+  assert.equal(metrics['master/slave_reregistrations'], 3);
+  // A body that differs is not a retry: the new resources are taken.
+  agent.send('ReregisterSlaveMessage', { ...reregistration, slave: { ...reregistration.slave, resources: [scalar('cpus', 8), scalar('mem', 1024)] } });
+  await until(() => replies().length === 4, 'reply 4');
+  assert.equal((await getJson(c.url, '/master/state')).slaves[0].resources.cpus, 8);
+  metrics = await getJson(c.url, '/metrics/snapshot');
+  assert.equal(metrics['master/messages_reregister_slave'], 4);
+});
