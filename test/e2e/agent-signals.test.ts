@@ -83,7 +83,12 @@ async function taskPid(workDir: string, agentUrl: string, frameworkId: string): 
   const state = (await httpGet(`${agentUrl}/state`)).json();
   const fw = (state.frameworks as Msg[]).find((f) => f.id === frameworkId)!;
   const container = fw.executors[0].container as string;
-  return Number(fs.readFileSync(path.join(workDir, 'runtime/containers', container, 'forked.pid'), 'utf8').trim());
+  // The supervisor writes the task's pid a moment after TASK_RUNNING may already have gone out.
+  const pidFile = path.join(workDir, 'runtime/containers', container, 'forked.pid');
+  return eventually(() => {
+    const text = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : '';
+    return text === '' ? undefined : Number(text);
+  }, 10_000, `the task's pid in ${pidFile}`);
 }
 
 before(async () => {
