@@ -125,8 +125,9 @@ test('kill -9 of an agent: tasks keep running, the restarted agent keeps its id,
   const before = (await httpGet(`${agent.url}/state`)).json();
   const taskPids = new Map<string, number>();
   for (const ex of before.frameworks[0].executors as Msg[]) {
-    const text = fs.readFileSync(path.join(workDir, 'runtime/containers', ex.container, 'forked.pid'), 'utf8');
-    taskPids.set(ex.id, Number(text.trim()));
+    const pidFile = path.join(workDir, 'runtime/containers', ex.container, 'forked.pid');
+    await until(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '', `${ex.id}'s pid file`);
+    taskPids.set(ex.id, Number(fs.readFileSync(pidFile, 'utf8').trim()));
   }
   assert.equal(taskPids.size, tasks.length);
   procs.remember();
