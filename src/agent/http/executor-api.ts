@@ -3,12 +3,13 @@
 import type { ServerResponse } from 'node:http';
 import { sendText, type HttpRequest, type HttpServer } from '../../common/http/server.js';
 import { logger } from '../../common/log.js';
-import { decodeProto, fromJson, ProtocolError, type Msg } from '../../protocol/codec.js';
+import type { Msg } from '../../protocol/codec.js';
 import { EventStream } from '../../protocol/event-stream.js';
 import { type Encoding, isMediaError, NOT_ACCEPTABLE, requestEncoding, responseEncoding } from '../../protocol/media.js';
 import type { Agent } from '../agent.js';
 import type { Executor, ExecutorChannel, Framework } from '../state.js';
 import { idValue } from '../types.js';
+import { decodeCallBody } from '../../protocol/call-body.js';
 
 const log = logger('executor-api');
 
@@ -68,27 +69,8 @@ function validateUpdate(call: Msg): string | undefined {
   return undefined;
 }
 
-/** The Call, or the 400 text Mesos gives for a body it cannot decode. */
 function decodeCall(encoding: Encoding, body: Buffer): Msg | string {
-  if (encoding === 'protobuf') {
-    try {
-      return decodeProto(CALL, body);
-    } catch (e) {
-      return `Failed to parse body into Call protobuf: ${(e as Error).message}`;
-    }
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    return `Failed to parse body into JSON: ${(e as Error).message}`;
-  }
-  try {
-    return fromJson(CALL, value);
-  } catch (e) {
-    if (e instanceof ProtocolError) return `Failed to convert JSON into Call protobuf: ${e.message}`;
-    throw e;
-  }
+  return decodeCallBody(CALL, encoding, body);
 }
 
 function validateCall(call: Msg): string | undefined {

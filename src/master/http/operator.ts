@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { type Handler, type HttpRequest, sendText } from '../../common/http/server.js';
 import { setLogLevel } from '../../common/log.js';
 import { validateRole } from '../../resources/index.js';
-import { decodeProto, encodeJson, encodeProto, fromJson, ProtocolError } from '../../protocol/codec.js';
+import { encodeJson, encodeProto } from '../../protocol/codec.js';
 import { EventStream } from '../../protocol/event-stream.js';
 import {
   APPLICATION_RECORDIO, type Encoding, NOT_ACCEPTABLE, contentType, isMediaError, requestEncoding, responseEncoding,
@@ -17,6 +17,7 @@ import { configFromRequest, quotaStatus } from '../quota.js';
 import { BUILD } from './build.js';
 import type { BasicAuth } from './auth.js';
 import { metricsSnapshot } from './metrics.js';
+import { decodeCallBody } from '../../protocol/call-body.js';
 
 const CALL = 'mesos.v1.master.Call';
 const RESPONSE = 'mesos.v1.master.Response';
@@ -55,25 +56,7 @@ function validate(call: Msg): string | undefined {
 }
 
 function decodeCall(encoding: Encoding, body: Buffer): Msg | string {
-  if (encoding === 'protobuf') {
-    try {
-      return decodeProto(CALL, body);
-    } catch (e) {
-      return `Failed to parse body into Call protobuf: ${(e as Error).message}`;
-    }
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    return `Failed to parse body into JSON: ${(e as Error).message}`;
-  }
-  try {
-    return fromJson(CALL, value);
-  } catch (e) {
-    if (e instanceof ProtocolError) return `Failed to convert JSON into Call protobuf: ${e.message}`;
-    throw e;
-  }
+  return decodeCallBody(CALL, encoding, body);
 }
 
 function respond(res: ServerResponse, encoding: Encoding, response: Msg): void {

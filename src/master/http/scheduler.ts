@@ -2,7 +2,6 @@
 import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { type Handler, type HttpRequest, sendText } from '../../common/http/server.js';
-import { decodeProto, fromJson, ProtocolError } from '../../protocol/codec.js';
 import { EventStream } from '../../protocol/event-stream.js';
 import { NOT_ACCEPTABLE, isMediaError, requestEncoding, responseEncoding } from '../../protocol/media.js';
 import type { Msg } from '../allocator/allocator.js';
@@ -10,6 +9,7 @@ import type { Master } from '../master.js';
 import { applyCall, validateCall } from '../calls.js';
 import type { EventSink } from '../records.js';
 import type { BasicAuth } from './auth.js';
+import { decodeCallBody } from '../../protocol/call-body.js';
 
 const CALL = 'mesos.v1.scheduler.Call';
 const EVENT = 'mesos.v1.scheduler.Event';
@@ -32,25 +32,7 @@ class SubscriptionSink implements EventSink {
 }
 
 function decodeCall(encoding: 'json' | 'protobuf', body: Buffer): Msg | string {
-  if (encoding === 'protobuf') {
-    try {
-      return decodeProto(CALL, body);
-    } catch (e) {
-      return `Failed to parse body into Call protobuf: ${(e as Error).message}`;
-    }
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    return `Failed to parse body into JSON: ${(e as Error).message}`;
-  }
-  try {
-    return fromJson(CALL, value);
-  } catch (e) {
-    if (e instanceof ProtocolError) return `Failed to convert JSON into Call protobuf: ${e.message}`;
-    throw e;
-  }
+  return decodeCallBody(CALL, encoding, body);
 }
 
 export function schedulerHandler(master: Master, auth?: BasicAuth): Handler {
