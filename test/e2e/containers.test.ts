@@ -24,8 +24,18 @@ let seq = 0;
 
 /** Launches one task on the next offer (unused resources come back at once). */
 async function launch(cluster: Cluster, task: Msg, inspect?: (offer: Msg) => void): Promise<string> {
-  const offers = await cluster.awaitEvent((e) => e.type === 'OFFERS');
-  const offer = offers.offers.offers[0];
+  // The previous test's task may still hold part of the agent: wait for an offer that fits.
+  const wanted = new Map<string, number>();
+  for (const r of task.resources as Msg[]) if (r.type === 'SCALAR') wanted.set(r.name, (wanted.get(r.name) ?? 0) + r.scalar.value);
+  const fits = (o: Msg) => [...wanted].every(([name, v]) =>
+    (o.resources as Msg[]).filter((r) => r.name === name && r.type === 'SCALAR').reduce((sum, r) => sum + r.scalar.value, 0) >= v - 1e-9);
+  let offer: Msg;
+  for (;;) {
+    const offers = await cluster.awaitEvent((e) => e.type === 'OFFERS');
+    offer = offers.offers.offers[0];
+    if (fits(offer)) break;
+    await cluster.scheduler.decline([offer.id], { refuse_seconds: 0 });
+  }
   inspect?.(offer);
   const role = offer.allocation_info?.role ?? '*';
   const id = `${task.name ?? 'task'}-${++seq}`;
@@ -142,7 +152,9 @@ describe('e2e containers: real cgroups', { skip: missing && `real cgroups unavai
     const id = await launch(cluster, {
       name: 'bomb',
       resources: [scalar('cpus', 0.5), scalar('mem', 128)],
-      command: { value: 'f() { f | f & }; f; while :; do sleep 1; done' },
+      // The bomb runs in a subshell; the task's own shell then execs (no fork needed), so a
+      // refused fork cannot end the task before the test has looked at its cgroup.
+      command: { value: '(f() { f | f & }; f); exec sleep 3600' },
     });
     await updates(cluster, id, (s) => s.state === 'TASK_RUNNING' || TERMINAL.has(s.state));
     const containerId = (await containerOf(cluster, id)).container_id as string;
