@@ -243,6 +243,9 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     fairnessExcludedResourceNames: flags.str('fair_sharing_excluded_resource_names')?.split(',').map((s) => s.trim()).filter(Boolean),
     filterGpuResources: flags.bool('filter_gpu_resources'),
     weights: parseWeights(flags.str('weights')),
+    // How many recovered agents must re-register before allocation resumes under quota (ALC-10).
+    agentRecoveryFactor: flags.num('allocator_agent_recovery_factor'),
+    recoveryTimeoutMs: flags.num('allocator_recovery_timeout'),
   };
   allocator.initialize(allocatorOptions, (fid, offers) => m.onAllocation(fid, offers), (fid, agentIds) => m.onInverseOffers(fid, agentIds), {
     rescind: (fid, aid) => m.rescindOffersOn(fid, aid),
