@@ -1,21 +1,11 @@
 // Protobuf messages travel as plain objects shaped like the proto (see docs/architecture.md).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Msg = Record<string, any>;
+import type { Msg } from '../protocol/codec.js';
+/** The one message-object type (docs/architecture.md, "Message objects"), re-exported for callers here. */
+export type { Msg };
 
-export const TERMINAL_STATES = new Set([
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_LOST',
-  'TASK_ERROR',
-  'TASK_DROPPED',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-]);
-
-export function isTerminalState(state: string | undefined): boolean {
-  return state !== undefined && TERMINAL_STATES.has(state);
-}
+// One list of terminal task states for master and agent.
+export { isTerminalState } from '../master/task-states.js';
 
 /** `{value}` wrappers (FrameworkID, TaskID, ...) to their string. */
 export function idValue(id: Msg | undefined): string {

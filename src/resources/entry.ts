@@ -6,7 +6,9 @@ import {
 } from './values.js';
 
 /** Proto-shaped plain object (docs/architecture.md, "Message objects"). */
-export type Msg = Record<string, any>;
+import type { Msg } from '../protocol/codec.js';
+/** The one message-object type (docs/architecture.md, "Message objects"), re-exported for callers here. */
+export type { Msg };
 
 export type ValueType = 'SCALAR' | 'RANGES' | 'SET';
 

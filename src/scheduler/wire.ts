@@ -5,7 +5,9 @@ import { RecordIOReader } from '../protocol/recordio.js';
 
 /** A protobuf message as a plain object (see docs/architecture.md "Message objects"). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Msg = Record<string, any>;
+import type { Msg } from '../protocol/codec.js';
+/** The one message-object type (docs/architecture.md, "Message objects"), re-exported for callers here. */
+export type { Msg };
 
 export type ContentType = 'json' | 'protobuf';
 

@@ -4,7 +4,9 @@ import type { Clock } from '../../common/clock.js';
 import type { Resources } from '../../resources/index.js';
 
 /** Proto-shaped plain objects (see docs/architecture.md, "Message objects"). */
-export type Msg = Record<string, any>;
+import type { Msg } from '../../protocol/codec.js';
+/** The one message-object type (docs/architecture.md, "Message objects"), re-exported for callers here. */
+export type { Msg };
 
 export interface AllocatorOptions {
   clock: Clock;
