@@ -5,7 +5,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { SchedulerClient } from '../../src/scheduler/client.js';
@@ -13,6 +12,7 @@ import type { Msg } from '../../src/scheduler/wire.js';
 import { readTaskUpdates } from '../../src/agent/checkpoint/reader.js';
 import { isAlive } from '../../src/cli/proc.js';
 import { type Proc, Procs, eventually, httpGet } from './procs.js';
+import { freePort } from '../support/net.js';
 
 const procs = new Procs();
 let masterUrl = '';
@@ -21,16 +21,6 @@ let agentArgs: string[] = [];
 let client: SchedulerClient | undefined;
 let master: Proc;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startAgentProc(): Promise<{ proc: Proc; url: string }> {
   const proc = procs.spawn('mesos-agent', agentArgs, { MESOS_REGISTRATION_BACKOFF_FACTOR: '100ms' });

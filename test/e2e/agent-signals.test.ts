@@ -4,27 +4,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { SchedulerClient } from '../../src/scheduler/client.js';
 import type { Msg } from '../../src/scheduler/wire.js';
 import { type Proc, Procs, eventually, httpGet } from './procs.js';
+import { freePort } from '../support/net.js';
 
 const procs = new Procs();
 const clients: SchedulerClient[] = [];
 let masterUrl = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startAgentProc(args: string[]): Promise<{ proc: Proc; url: string }> {
   const proc = procs.spawn('mesos-agent', args, { MESOS_REGISTRATION_BACKOFF_FACTOR: '100ms' });

@@ -1,21 +1,11 @@
 // Shared pieces of the fault-injection tests: free ports, and a recording framework that launches
 // `sleep` tasks from its offers and acknowledges every update.
-import net from 'node:net';
 import { userInfo } from 'node:os';
 import { SchedulerClient } from '../../src/scheduler/client.js';
 import type { Msg } from '../../src/scheduler/wire.js';
 import { eventually } from './procs.js';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../support/net.js';
 
 export interface FrameworkOptions {
   name: string;

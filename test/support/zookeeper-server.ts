@@ -5,6 +5,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './net.js';
+
+export { freePort };
 
 const JAVA_DIR = '/usr/share/java';
 // What ZooKeeperServerMain / QuorumPeerMain really load from the package (checked by listing /usr/share/java).
@@ -25,16 +28,6 @@ process.on('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Sends a four-letter word and returns the answer ('' when the server does not answer). */
 export function fourLetter(port: number, word: string): Promise<string> {
