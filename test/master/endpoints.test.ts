@@ -95,6 +95,10 @@ test('legacy endpoints report frameworks, agents, tasks and offers with Mesos sh
   assert.deepEqual(frameworks.completed_frameworks, []);
   assert.deepEqual(frameworks.unregistered_frameworks, []);
   assert.equal((await getJson(c.url, '/master/frameworks?framework_id=nope')).frameworks.length, 0);
+  // /state-summary's framework carries the same leading fields as the full framework view.
+  for (const k of ['id', 'name', 'pid', 'used_resources', 'offered_resources', 'capabilities', 'hostname', 'webui_url', 'active', 'connected', 'recovered']) {
+    assert.deepEqual(summary.frameworks[0][k], frameworks.frameworks[0][k], k);
+  }
 
   const slaves = await getJson(c.url, '/master/slaves');
   assert.equal(slaves.slaves[0].id, agentId);

@@ -101,9 +101,8 @@ function stateCounts(fwTasks: Array<Iterable<TaskRecord>>): Record<string, numbe
   return counts;
 }
 
-export function frameworkJson(master: Master, fw: Framework): Msg {
-  const used = fw.totalUsed();
-  const offeredRes = offered(master, fw.offers);
+/** The leading fields of a framework, shared by /state and /state-summary. */
+function frameworkHeadJson(fw: Framework, used: Resources, offeredRes: Resources): Msg {
   const out: Msg = { id: fw.id, name: fw.name };
   if (fw.pid !== undefined) out.pid = fw.pid;
   out.used_resources = used.toLegacyJson();
@@ -114,6 +113,13 @@ export function frameworkJson(master: Master, fw: Framework): Msg {
   out.active = fw.active;
   out.connected = fw.connected;
   out.recovered = fw.recovered;
+  return out;
+}
+
+export function frameworkJson(master: Master, fw: Framework): Msg {
+  const used = fw.totalUsed();
+  const offeredRes = offered(master, fw.offers);
+  const out = frameworkHeadJson(fw, used, offeredRes);
   out.user = fw.info.user ?? '';
   out.failover_timeout = fw.info.failover_timeout ?? 0;
   out.checkpoint = fw.info.checkpoint ?? false;
@@ -137,30 +143,17 @@ export function frameworkJson(master: Master, fw: Framework): Msg {
   return out;
 }
 
-function agentBaseJson(a: Agent): Msg {
-  const out: Msg = {
-    id: a.id,
-    hostname: a.hostname,
-    port: a.info.port ?? 5051,
-    attributes: attributesToLegacyJson(a.info.attributes ?? []),
-  };
-  if (a.info.domain) out.domain = toJson('mesos.v1.DomainInfo', a.info.domain);
-  return out;
-}
-
-function recoveredJson(info: Msg): Msg {
-  const out: Msg = {
-    id: info.id?.value ?? '',
-    hostname: info.hostname ?? '',
-    port: info.port ?? 5051,
-    attributes: attributesToLegacyJson(info.attributes ?? []),
-  };
+/** The identity fields shared by registered and recovered agents. */
+function agentIdentityJson(id: string, hostname: string, info: Msg): Msg {
+  const out: Msg = { id, hostname, port: info.port ?? 5051, attributes: attributesToLegacyJson(info.attributes ?? []) };
   if (info.domain) out.domain = toJson('mesos.v1.DomainInfo', info.domain);
   return out;
 }
 
+const recoveredJson = (info: Msg): Msg => agentIdentityJson(info.id?.value ?? '', info.hostname ?? '', info);
+
 export function agentJson(master: Master, a: Agent, full = false): Msg {
-  const out = agentBaseJson(a);
+  const out = agentIdentityJson(a.id, a.hostname, a.info);
   out.pid = a.pid;
   out.registered_time = secs(a.registeredTime);
   if (a.reregisteredTime !== undefined) out.reregistered_time = secs(a.reregisteredTime);
@@ -229,30 +222,25 @@ export function stateSummaryJson(master: Master): Msg {
   const agents = [...master.agents];
   const out: Msg = { hostname: master.info.hostname };
   if (master.flagValues.cluster !== undefined) out.cluster = master.flagValues.cluster;
+  // Completed and unreachable tasks grouped by agent in one pass, not once per agent.
+  const inactiveByAgent = new Map<string, TaskRecord[]>();
+  for (const fw of frameworks) {
+    for (const list of [fw.completedTasks, fw.unreachableTasks.values()]) {
+      for (const t of list) {
+        const group = inactiveByAgent.get(t.agentId);
+        if (group) group.push(t);
+        else inactiveByAgent.set(t.agentId, [t]);
+      }
+    }
+  }
   out.slaves = agents.map((a) => {
     const j = agentJson(master, a);
-    const tasks: TaskRecord[][] = [a.allTasks()];
-    for (const fw of frameworks) {
-      tasks.push(fw.completedTasks.filter((t) => t.agentId === a.id));
-      tasks.push([...fw.unreachableTasks.values()].filter((t) => t.agentId === a.id));
-    }
-    Object.assign(j, stateCounts(tasks));
+    Object.assign(j, stateCounts([a.allTasks(), inactiveByAgent.get(a.id) ?? []]));
     j.framework_ids = frameworks.filter((f) => a.tasks.has(f.id) || a.executors.has(f.id)).map((f) => f.id);
     return j;
   });
   out.frameworks = frameworks.map((fw) => {
-    const j: Msg = { id: fw.id, name: fw.name };
-    if (fw.pid !== undefined) j.pid = fw.pid;
-    Object.assign(j, {
-      used_resources: fw.totalUsed().toLegacyJson(),
-      offered_resources: offered(master, fw.offers).toLegacyJson(),
-      capabilities: capabilityNames(fw.info),
-      hostname: fw.info.hostname ?? '',
-      webui_url: fw.info.webui_url ?? '',
-      active: fw.active,
-      connected: fw.connected,
-      recovered: fw.recovered,
-    });
+    const j = frameworkHeadJson(fw, fw.totalUsed(), offered(master, fw.offers));
     Object.assign(j, stateCounts([fw.tasks.values(), fw.unreachableTasks.values(), fw.completedTasks]));
     j.slave_ids = [...new Set([...fw.tasks.values()].map((t) => t.agentId).concat([...fw.executors.keys()]))];
     return j;
