@@ -278,9 +278,11 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
     });
   // Agent registrations are decoded only when handled: in a failover storm most bodies that
   // arrive early are retries that end up dropped.
-  const installRegistration = (name: string, handler: (from: string, msg: Msg, body: Buffer) => void) =>
+  const installRegistration = (name: string, handler: (from: string, msg: Msg, digest: string | undefined) => void) =>
     actor.installRaw(name, (from, body) => {
       const sender = formatUpid(from);
+      // Hashed at most once per body: by the retry check below, or when the held message is handled.
+      let digest = name === MSG.reregisterSlave && m.leading ? bodyDigest(body) : undefined;
       const handle = () => {
         let msg: Msg;
         try {
@@ -289,11 +291,12 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
           log.warn(`master: dropping malformed '${name}' from ${sender}: ${(e as Error).message}`);
           return;
         }
-        handler(sender, msg, body);
+        if (name === MSG.reregisterSlave) digest ??= bodyDigest(body);
+        handler(sender, msg, digest);
       };
       if (m.leading) {
         // An agent's retry of the re-registration just handled (a failover storm is mostly these).
-        if (name === MSG.reregisterSlave && m.reregisterSlaveRetry(sender, bodyDigest(body))) return;
+        if (digest !== undefined && m.reregisterSlaveRetry(sender, digest)) return;
         return handle();
       }
       if (!recovering) return log.debug(`Dropping ${name} from ${sender}: not the leading master`);
@@ -303,7 +306,7 @@ export async function startMaster(argv: string[], options: StartMasterOptions = 
       recovering.push(handle);
     });
   installRegistration(MSG.registerSlave, (from, msg) => m.registerSlave(from, msg));
-  installRegistration(MSG.reregisterSlave, (from, msg, body) => m.reregisterSlave(from, msg, bodyDigest(body)));
+  installRegistration(MSG.reregisterSlave, (from, msg, digest) => m.reregisterSlave(from, msg, digest));
   install(MSG.unregisterSlave, (from, msg) => m.unregisterSlave(from, msg));
   install(MSG.statusUpdate, (from, msg) => m.statusUpdate(from, msg));
   install(MSG.exitedExecutor, (from, msg) => m.exitedExecutor(from, msg));
