@@ -1419,14 +1419,19 @@ export class Master {
     if (last.total !== agent.total || last.info !== agent.info || last.capabilities !== agent.capabilities) return false;
     if (this.gone.has(agent.id) || this.maintenance.isDown(String(agent.info.hostname ?? ''), pidAddress(from).ip)) return false;
     this.inc('master/messages_reregister_slave');
+    this.reregistered(agent, last.reported);
+    return true;
+  }
+
+  /** Answers a known agent's re-registration: it is live again, learns the tasks it did not report, and gets missed kills. */
+  private reregistered(agent: Agent, reported: Set<string>): void {
     agent.reregisteredTime = this.clock.now();
     this.reconnect(agent);
     this.inc('master/slave_reregistrations');
-    this.transport.send(from, MSG.slaveReregistered, {
-      slave_id: { value: agent.id }, reconciliations: this.reconciliations(agent, last.reported), connection: this.connectionInfo(),
+    this.transport.send(agent.pid, MSG.slaveReregistered, {
+      slave_id: { value: agent.id }, reconciliations: this.reconciliations(agent, reported), connection: this.connectionInfo(),
     });
     this.resendKills(agent);
-    return true;
   }
 
   private rememberReregistration(agent: Agent, digest: string | undefined, reported: Set<string>): void {
@@ -1476,14 +1481,8 @@ export class Master {
         this.allocator.updateAgent(id, known.info, total, capabilities);
         this.persist('update agent', this.registry?.updateAgent(known.info));
       }
-      known.reregisteredTime = this.clock.now();
-      this.reconnect(known);
-      this.inc('master/slave_reregistrations');
       const reported = reportedTasks(msg);
-      this.transport.send(from, MSG.slaveReregistered, {
-        slave_id: { value: id }, reconciliations: this.reconciliations(known, reported), connection: this.connectionInfo(),
-      });
-      this.resendKills(known);
+      this.reregistered(known, reported);
       this.rememberReregistration(known, digest, reported);
       return;
     }
