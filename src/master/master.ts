@@ -1568,10 +1568,10 @@ export class Master {
       },
       failed: (e) => log.error(`Registry operation 'mark reachable' failed: ${e.message}`),
     }, agent);
-    for (const fw of this.frameworksById.values()) {
-      if (agent.tasks.has(fw.id) || agent.executors.has(fw.id)) {
-        if (fw.connected) this.transport.send(from, MSG.updateFramework, { framework_id: { value: fw.id }, pid: fw.pid ?? HTTP_FRAMEWORK_PID, framework_info: fw.info });
-      }
+    // Only the frameworks with tasks or executors there (not a scan of every framework per agent).
+    for (const fid of new Set([...agent.tasks.keys(), ...agent.executors.keys()])) {
+      const fw = this.frameworksById.get(fid);
+      if (fw?.connected) this.transport.send(from, MSG.updateFramework, { framework_id: { value: fw.id }, pid: fw.pid ?? HTTP_FRAMEWORK_PID, framework_info: fw.info });
     }
   }
 
