@@ -1582,13 +1582,12 @@ export class Master {
    */
   private reconciliations(agent: Agent, reported: Set<string>): Msg[] {
     const reconciliations: Msg[] = [];
+    const nowSeconds = this.nowSeconds();
     for (const [fid, tasks] of agent.tasks) {
       const statuses: Msg[] = [];
       for (const task of tasks.values()) {
         if (reported.has(`${fid}/${task.id}`)) continue;
-        statuses.push({
-          task_id: { value: task.id }, agent_id: { value: agent.id }, state: task.state, source: 'SOURCE_MASTER', timestamp: this.nowSeconds(),
-        });
+        statuses.push(masterStatus({ taskId: task.id, state: task.state, agentId: agent.id, nowSeconds }));
       }
       if (statuses.length > 0) reconciliations.push({ framework_id: { value: fid }, statuses });
     }

@@ -284,6 +284,10 @@ test('an agent retrying the same re-registration gets the same answer each time;
     const reply = replies()[i - 1]!;
     assert.equal(reply.slave_id.value, agentId);
     assert.deepEqual(reply.reconciliations.map((r: Msg) => r.statuses.map((st: Msg) => st.task_id.value)), [['t1']]);
+    const status = reply.reconciliations[0].statuses[0];
+    assert.equal(status.source, 'SOURCE_MASTER');
+    assert.equal(status.agent_id.value, agentId);
+    assert.equal(status.uuid, undefined);
   }
   let metrics = await getJson(c.url, '/metrics/snapshot');
   assert.equal(metrics['master/messages_reregister_slave'], 3);
