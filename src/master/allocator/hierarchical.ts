@@ -509,7 +509,7 @@ export class HierarchicalAllocator implements Allocator {
     if (!r || typeof r !== 'object') return [];
     let bag = this.totalCache.get(r);
     if (!bag) {
-      bag = this.slots.fromMessages(messagesOf(r));
+      bag = this.slots.fromMessages(r.views());
       this.totalCache.set(r, bag);
     }
     return bag;
@@ -524,7 +524,7 @@ export class HierarchicalAllocator implements Allocator {
     let groups = this.splitCache.get(r);
     if (!groups) {
       const msgs = new Map<string, Msg[]>();
-      for (const m of messagesOf(r)) {
+      for (const m of r.views()) {
         const role: string = m.allocation_info?.role ?? '';
         let g = msgs.get(role);
         if (!g) msgs.set(role, (g = []));
@@ -1179,14 +1179,6 @@ export class HierarchicalAllocator implements Allocator {
     const agent = this.agents.get(agentId);
     return agent ? Resources.fromProto(this.slots.toMessages(add(agent.available, agent.sharedTotal))) : Resources.empty();
   }
-}
-
-/** Resource messages of a Resources value (a bare message array is tolerated; anything else is empty). */
-function messagesOf(r: unknown): readonly Msg[] {
-  // Read only here (grouped and turned into slots), so the entries' cached objects will do.
-  if (r && typeof (r as Resources).views === 'function') return (r as Resources).views();
-  if (Array.isArray(r)) return r.filter((m) => m && typeof m === 'object');
-  return [];
 }
 
 function shareOf(node: RoleNode, ctx: ShareContext): number {
