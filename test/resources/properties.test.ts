@@ -105,6 +105,9 @@ test('proto round trips in every format preserve the value', () => {
     assert.ok(Resources.fromProto(a.toProto()).equals(a));
     assert.ok(Resources.fromProto(a.toProto({ refinement: true })).equals(a));
     assert.ok(Resources.fromProto(a.toProto({ endpoint: true })).equals(a));
+    // The allocator reads the cached views in place of toArray(): they must say the same.
+    assert.deepEqual(all.views(), all.toArray());
+    assert.ok(Resources.fromProto(a.views()).equals(a));
   }), RUNS);
 });
 
