@@ -102,9 +102,8 @@ export function installDriverExecutors(agent: Agent, actor: Actor): void {
     }
     agent.executorSubscribed(fw, ex, new DriverExecutorChannel(actor, agent, fw, ex.info.executor_id, formatUpid(from), true));
     for (const u of (m.updates as Msg[] | undefined) ?? []) {
-      const uuid = u.uuid ?? u.status?.uuid;
-      if (!u.status || !uuid || Buffer.from(uuid).length !== 16 || u.status.state === 'TASK_STAGING') continue;
-      agent.executorStatus(fw, ex, { ...u.status, source: 'SOURCE_EXECUTOR', uuid: Buffer.from(uuid) });
+      const status = executorStatusOf(u);
+      if (status) agent.executorStatus(fw, ex, status);
     }
   });
 
@@ -118,12 +117,12 @@ export function installDriverExecutors(agent: Agent, actor: Actor): void {
       agent.counters.invalidStatusUpdates++;
       return;
     }
-    const uuid = update.uuid ?? status.uuid;
-    if (!uuid || Buffer.from(uuid).length !== 16 || status.state === 'TASK_STAGING') {
+    const valid = executorStatusOf(update);
+    if (!valid) {
       agent.counters.invalidStatusUpdates++;
       return;
     }
-    agent.executorStatus(found.fw, found.ex, { ...status, source: 'SOURCE_EXECUTOR', uuid: Buffer.from(uuid) });
+    agent.executorStatus(found.fw, found.ex, valid);
   });
 
   actor.install(M('ExecutorToFrameworkMessage'), (from, m) => {
@@ -134,4 +133,15 @@ export function installDriverExecutors(agent: Agent, actor: Actor): void {
     }
     agent.executorMessage(found.fw, found.ex, Buffer.from(m.data ?? []));
   });
+}
+
+/**
+ * The TaskStatus of a driver executor's StatusUpdate as the agent takes it (source EXECUTOR, the
+ * update's 16-byte uuid), or undefined for one it must refuse (no status or uuid, TASK_STAGING).
+ */
+function executorStatusOf(update: Msg): Msg | undefined {
+  const status = update.status as Msg | undefined;
+  const uuid = update.uuid ?? status?.uuid;
+  if (!status || !uuid || Buffer.from(uuid).length !== 16 || status.state === 'TASK_STAGING') return undefined;
+  return { ...status, source: 'SOURCE_EXECUTOR', uuid: Buffer.from(uuid) };
 }
