@@ -13,8 +13,6 @@ class Connection<W> {
   readonly socket: net.Socket;
   connected = false;
   warned = false;
-  /** Writes of this turn of the event loop are corked and leave together (one writev, not one per message). */
-  corked = false;
   /** Whoever must hear when this very socket breaks (links made while it was current). */
   readonly watchers = new Set<W>();
 
@@ -63,13 +61,11 @@ export class ConnectionPool<W> {
   write(key: string, ip: string, port: number, frame: Buffer): void {
     const conn = this.connection(key, ip, port);
     if (conn) {
-      if (!conn.corked) {
-        conn.corked = true;
+      // Writes of this turn of the event loop are corked and leave together (one writev, not one
+      // per message); nothing else corks these sockets, so writableCorked says whether this turn did.
+      if (conn.socket.writableCorked === 0) {
         conn.socket.cork();
-        setImmediate(() => {
-          conn.corked = false;
-          conn.socket.uncork();
-        });
+        setImmediate(() => conn.socket.uncork());
       }
       conn.socket.write(frame);
       if (!conn.warned && conn.socket.writableLength > BACKLOG_WARN_BYTES) {
