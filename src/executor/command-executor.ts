@@ -34,11 +34,12 @@ import type { Msg } from '../protocol/codec.js';
 import { describeStatus, runAsUserPrefix, type Containerizer, type Termination } from '../agent/containerizer/index.js';
 import { Checker, HealthChecker, initialCheckStatus } from './checks/index.js';
 import { taskEnvironment } from './environment.js';
+import { DEFAULT_KILL_GRACE_MS, durationMs, hasCapability } from './kill-policy.js';
+
+export { DEFAULT_KILL_GRACE_MS, durationMs } from './kill-policy.js';
 
 const log = logger('command-executor');
 
-/** mesos-executor's default kill grace period, kept for backwards compatibility in Mesos. */
-export const DEFAULT_KILL_GRACE_MS = 3000;
 /** --executor_shutdown_grace_period's default. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 /** process::MAX_REAP_INTERVAL() + 1 s: what shutdown leaves to the agent for the forced kill. */
@@ -62,11 +63,6 @@ export interface CommandExecutorOptions {
 }
 
 type Phase = 'new' | 'launching' | 'running' | 'terminated';
-
-export function durationMs(d: Msg | undefined): number | undefined {
-  if (!d || d.nanoseconds === undefined) return undefined;
-  return Number(d.nanoseconds) / 1e6;
-}
 
 export class CommandExecutor {
   private phase: Phase = 'new';
@@ -391,9 +387,4 @@ export class CommandExecutor {
     this.pending.set(uuid.toString('hex'), status);
     this.opts.sendUpdate(status);
   }
-}
-
-function hasCapability(frameworkInfo: Msg, type: string): boolean {
-  const caps = (frameworkInfo.capabilities ?? []) as Msg[];
-  return caps.some((c) => c.type === type);
 }

@@ -10,12 +10,11 @@ import { uuidBytes, uuidString } from '../../common/ids.js';
 import { logger } from '../../common/log.js';
 import type { Msg } from '../../protocol/codec.js';
 import { describeStatus } from '../../agent/containerizer/wait-status.js';
+import { DEFAULT_KILL_GRACE_MS, durationMs, hasCapability } from '../kill-policy.js';
 import { AgentHttpError, type AgentClient, type Subscription } from './agent-client.js';
 
 const log = logger('default-executor');
 
-/** KillPolicy.grace_period default of the built-in executors (AGT-07). */
-export const DEFAULT_KILL_GRACE_MS = 3_000;
 /** How long a finished executor waits for its last acknowledgements before exiting anyway. */
 const ACK_WAIT_MS = 10_000;
 const SIGTERM = 15;
@@ -307,10 +306,9 @@ export class DefaultExecutor {
   private killRun(run: TaskRun, killPolicy: Msg | undefined): void {
     if (run.killing) return;
     run.killing = true;
-    const ns = killPolicy?.grace_period?.nanoseconds ?? run.task.kill_policy?.grace_period?.nanoseconds;
-    run.killGraceMs = typeof ns === 'number' && ns >= 0 ? ns / 1e6 : DEFAULT_KILL_GRACE_MS;
-    const caps = (this.frameworkInfo.capabilities as Msg[] | undefined) ?? [];
-    if (caps.some((c) => c.type === 'TASK_KILLING_STATE')) this.update(run, 'TASK_KILLING');
+    const grace = durationMs(killPolicy?.grace_period) ?? durationMs(run.task.kill_policy?.grace_period);
+    run.killGraceMs = grace !== undefined && grace >= 0 ? grace : DEFAULT_KILL_GRACE_MS;
+    if (hasCapability(this.frameworkInfo, 'TASK_KILLING_STATE')) this.update(run, 'TASK_KILLING');
     if (run.phase === 'RUNNING') this.signal(run);
   }
 
