@@ -1,10 +1,11 @@
 // Shared bits for the isolation tests: real-cgroup availability, temp dirs, process probes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Cgroups, destroyCgroups } from '../../src/agent/containerizer/cgroups/index.js';
 import type { Clock, TimerHandle } from '../../src/common/clock.js';
+
+// The process probes and temp dirs are the containerizer tests' own; re-exported for these tests.
+export { eventually, isAlive, tempDir } from '../containerizer/helpers.js';
 
 /**
  * A real clock whose timers keep the test process alive (SystemClock unrefs them, which is
@@ -40,10 +41,6 @@ export class RefClock implements Clock {
   pending(): number {
     return this.raw.size;
   }
-}
-
-export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
 /** A unique --cgroups_root for one test file, so parallel runs never share cgroups. */
@@ -101,26 +98,6 @@ export function spawnInCgroups(procsFiles: string[], script: string, extra: { cw
     detached: true,
     ...extra,
   });
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Polls `cond` every 10 ms until it holds; fails after `limitMs` (a guard, not a timing check). */
-export async function eventually<T>(cond: () => T | undefined | false, what: string, limitMs = 10_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = cond();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
