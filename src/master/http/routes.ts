@@ -17,6 +17,20 @@ import { frameworksJson, parseTasksQuery, slavesJson, stateJson, stateSummaryJso
 
 type Get = (req: HttpRequest, res: ServerResponse) => void;
 
+/** A bodiless answer (200 unless told). */
+function sendEmpty(res: ServerResponse, status = 200, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'Content-Length': 0 });
+  res.end();
+}
+
+const readJson = async (req: HttpRequest): Promise<unknown> => JSON.parse((await req.body()).toString('utf8'));
+const readForm = async (req: HttpRequest): Promise<URLSearchParams> => new URLSearchParams((await req.body()).toString('utf8'));
+
+/** `//host:port` of the leading master, the way Mesos's redirects name it. */
+function leaderUrl(leader: Msg): string {
+  return `//${leader.address?.hostname ?? leader.hostname ?? leader.address?.ip}:${leader.port}`;
+}
+
 /**
  * A master that does not lead answers with a 307 to the leader (`//host:port<path>`), or 503 when no
  * leader is known or it is itself still recovering. Returns true when it answered.
@@ -34,9 +48,7 @@ export function redirectToLeader(master: Master, req: HttpRequest, res: ServerRe
   }
   const url = req.raw.url ?? '';
   const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
-  const host = leader.address?.hostname ?? leader.hostname ?? leader.address?.ip;
-  res.writeHead(307, { Location: `//${host}:${leader.port}${req.originalPath}${query}`, 'Content-Length': 0 });
-  res.end();
+  sendEmpty(res, 307, { Location: `${leaderUrl(leader)}${req.originalPath}${query}` });
   return true;
 }
 
@@ -66,15 +78,12 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
     sendJson(res, 200, { version: MESOS_VERSION, build_date: BUILD.date, build_time: BUILD.time, build_user: BUILD.user }, req),
   );
   open('/health', (_req, res) => {
-    res.writeHead(200, { 'Content-Length': 0 });
-    res.end();
+    sendEmpty(res);
   });
   open('/redirect', (_req, res) => {
     const leader = master.leaderInfo;
     if (!leader) return sendText(res, 503, 'No leader elected');
-    const host = leader.address?.hostname ?? leader.hostname ?? leader.address?.ip;
-    res.writeHead(307, { Location: `//${host}:${leader.port}`, 'Content-Length': 0 });
-    res.end();
+    sendEmpty(res, 307, { Location: leaderUrl(leader) });
   });
   open('/metrics/snapshot', (req, res) => sendJson(res, 200, metricsSnapshot(master), req));
   get('/roles', (req, res) =>
@@ -100,7 +109,7 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
       }
       let list: unknown;
       try {
-        list = JSON.parse((await req.body()).toString('utf8'));
+        list = await readJson(req);
       } catch (e) {
         return sendText(res, 400, `Failed to parse update weights request JSON: ${(e as Error).message}`);
       }
@@ -115,8 +124,7 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
         weights.push({ role: role!, weight });
       }
       master.updateWeights(weights);
-      res.writeHead(200, { 'Content-Length': 0 });
-      res.end();
+      sendEmpty(res);
     },
     ['GET', 'HEAD', 'PUT'],
   );
@@ -127,7 +135,7 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
     if (req.method === 'POST' && req.path === '/quota') {
       let request: Msg;
       try {
-        request = fromJson('mesos.v1.quota.QuotaRequest', JSON.parse((await req.body()).toString('utf8')));
+        request = fromJson('mesos.v1.quota.QuotaRequest', await readJson(req));
       } catch (e) {
         return sendText(res, 400, `Failed to parse set quota request JSON: ${(e as Error).message}`);
       }
@@ -138,16 +146,14 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
       }
       const err = master.updateQuota([config], request.force === true);
       if (err) return sendText(res, 400, err);
-      res.writeHead(200, { 'Content-Length': 0 });
-      res.end();
+      sendEmpty(res);
       return;
     }
     if (req.method === 'DELETE' && req.path.startsWith('/quota/')) {
       const role = req.path.slice('/quota/'.length);
       if (!master.quotas.has(role)) return sendText(res, 400, `Failed to remove quota: Role '${role}' has no quota set`);
       master.updateQuota([{ role }], true);
-      res.writeHead(200, { 'Content-Length': 0 });
-      res.end();
+      sendEmpty(res);
       return;
     }
     sendText(res, 405, `Expecting one of { 'GET', 'POST', 'DELETE' }, but received '${req.method}'`, { Allow: 'GET, POST, DELETE' });
@@ -162,14 +168,13 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
       if (req.method !== 'POST') return sendJson(res, 200, toJson('mesos.v1.maintenance.Schedule', master.maintenanceSchedule), req);
       let schedule: Msg;
       try {
-        schedule = fromJson('mesos.v1.maintenance.Schedule', JSON.parse((await req.body()).toString('utf8')));
+        schedule = fromJson('mesos.v1.maintenance.Schedule', await readJson(req));
       } catch (e) {
         return sendText(res, 400, `Failed to parse the maintenance schedule: ${(e as Error).message}`);
       }
       const err = master.updateMaintenanceSchedule(schedule);
       if (err) return sendText(res, 400, err);
-      res.writeHead(200, { 'Content-Length': 0 });
-      res.end();
+      sendEmpty(res);
     },
     ['GET', 'HEAD', 'POST'],
   );
@@ -181,7 +186,7 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
         if (!auth.readwrite.authenticate(req, res)) return;
         let machines: Msg[];
         try {
-          const list = JSON.parse((await req.body()).toString('utf8'));
+          const list = await readJson(req);
           if (!Array.isArray(list)) throw new Error('expecting a JSON array of machine ids');
           machines = list.map((m) => fromJson('mesos.v1.MachineID', m));
         } catch (e) {
@@ -189,8 +194,7 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
         }
         const err = down ? master.startMaintenance(machines) : master.stopMaintenance(machines);
         if (err) return sendText(res, 400, err);
-        res.writeHead(200, { 'Content-Length': 0 });
-        res.end();
+        sendEmpty(res);
       },
       ['POST'],
     );
@@ -207,7 +211,7 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
       async (req, res) => {
         const authenticated = auth.readwrite.authenticate(req, res);
         if (!authenticated) return;
-        const form = new URLSearchParams((await req.body()).toString('utf8'));
+        const form = await readForm(req);
         const agentId = form.get('slaveId');
         if (agentId === null) return sendText(res, 400, "Missing 'slaveId' query parameter in the request body");
         const text = form.get(field);
@@ -222,8 +226,7 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
         }
         const result = master.applyOperatorOperation(agentId, { type, [key]: { [field]: list } }, authenticated.principal);
         if (result.status !== 202) return sendText(res, result.status, result.message ?? '');
-        res.writeHead(202, { 'Content-Length': 0 });
-        res.end();
+        sendEmpty(res, 202);
       },
       ['POST'],
     );
@@ -233,14 +236,13 @@ export function installMasterRoutes(server: HttpServer, master: Master, auth: Ma
     '/teardown',
     async (req, res) => {
       if (!auth.readwrite.authenticate(req, res)) return;
-      const form = new URLSearchParams((await req.body()).toString('utf8'));
+      const form = await readForm(req);
       const id = form.get('frameworkId');
       if (id === null) return sendText(res, 400, "Missing 'frameworkId' query parameter in the request body");
       const fw = master.framework(id);
       if (!fw) return sendText(res, 400, 'No framework found with specified ID');
       master.removeFramework(fw);
-      res.writeHead(200, { 'Content-Length': 0 });
-      res.end();
+      sendEmpty(res);
     },
     ['POST'],
   );
