@@ -11,7 +11,7 @@ export class EmulatedAgents {
   private server?: HttpServer;
   private libprocess?: Libprocess;
   private readonly actors: Actor[] = [];
-  /** Agent id -> hostname, for every SlaveRegisteredMessage received. */
+  /** Agent id -> the actor (`slave(N)`) it was given to, for every SlaveRegisteredMessage received. */
   readonly acknowledged = new Map<string, string>();
   private listeners: Array<() => void> = [];
 
