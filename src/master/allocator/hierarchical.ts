@@ -28,8 +28,6 @@ const SHARED = 4;
 /** Agents between clock checks. */
 const SLICE_AGENTS = 64;
 
-export type AllocatorExtras = AllocatorHooks;
-
 interface Pending {
   promise: Promise<void>;
   resolve: () => void;
@@ -55,7 +53,7 @@ export class HierarchicalAllocator implements Allocator {
   private offerCallback: OfferCallback = () => {};
   private inverseOfferCallback: InverseOfferCallback | undefined;
   private readonly inverse = new InverseOffers();
-  private extras: AllocatorExtras = {};
+  private hooks: AllocatorHooks = {};
   private interval: TimerHandle | undefined;
   private closed = false;
   private initialized = false;
@@ -104,11 +102,11 @@ export class HierarchicalAllocator implements Allocator {
   /** Most recent offers per framework -> agent (for rescinds when a quota limit drops). */
   private outstanding = new Map<string, Map<string, Bag>>();
 
-  initialize(options: AllocatorOptions, offerCallback: OfferCallback, inverseOfferCallback?: InverseOfferCallback, extras?: AllocatorExtras): void {
+  initialize(options: AllocatorOptions, offerCallback: OfferCallback, inverseOfferCallback?: InverseOfferCallback, hooks?: AllocatorHooks): void {
     this.opts = options;
     this.offerCallback = offerCallback;
     this.inverseOfferCallback = inverseOfferCallback;
-    this.extras = extras ?? {};
+    this.hooks = hooks ?? {};
     this.ctx.roleSorter = this.policy.policy === 'strict-priority' ? 'priority' : sorterKind(options.roleSorter);
     this.ctx.frameworkSorter = sorterKind(options.frameworkSorter);
     this.ctx.random = options.random ?? Math.random;
@@ -368,7 +366,7 @@ export class HierarchicalAllocator implements Allocator {
    */
   private rescindOverLimit(node: RoleNode): void {
     const limits = node.limits;
-    const rescind = this.extras.rescind;
+    const rescind = this.hooks.rescind;
     if (!limits || !rescind) return;
     const excess = (): number[] => {
       const out: number[] = [];
