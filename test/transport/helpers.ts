@@ -3,6 +3,7 @@ import net from 'node:net';
 import { HttpServer } from '../../src/common/http/server.js';
 import { Libprocess, type LibprocessOptions, type MessageCodec } from '../../src/transport/libprocess.js';
 import type { UPID } from '../../src/transport/upid.js';
+import { freePort } from '../support/net.js';
 
 export interface Daemon {
   server: HttpServer;
@@ -112,10 +113,4 @@ export function statuses(text: string): number[] {
 }
 
 /** A port nobody listens on (bound once, then released). */
-export async function deadPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+export const deadPort = freePort;
