@@ -1,5 +1,5 @@
 // The agent's work_dir layout (AGT-04): sandboxes under slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/<container>.
-import { mkdirSync, rmSync, symlinkSync, lstatSync, unlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, lstatSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function agentDir(workDir: string, agentId: string): string {
@@ -27,11 +27,6 @@ export function latestRunVirtualPath(frameworkId: string, executorId: string): s
   return `/frameworks/${frameworkId}/executors/${executorId}/runs/latest`;
 }
 
-/** Metadata (checkpoints) live under <work_dir>/meta. */
-export function metaDir(workDir: string): string {
-  return join(workDir, 'meta');
-}
-
 /** Creates the run directory and points runs/latest at it; returns the sandbox path. */
 export function createExecutorSandbox(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): string {
   const dir = executorRunDir(workDir, agentId, frameworkId, executorId, containerId);
@@ -46,8 +41,4 @@ export function createExecutorSandbox(workDir: string, agentId: string, framewor
   // A relative target keeps the link valid if the work_dir is moved.
   symlinkSync(containerId, link);
   return dir;
-}
-
-export function removeDir(path: string): void {
-  rmSync(path, { recursive: true, force: true });
 }
