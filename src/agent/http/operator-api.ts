@@ -100,7 +100,7 @@ export class AgentOperatorApi {
       case 'GET_VERSION':
         return {
           type: 'GET_VERSION',
-          get_version: { version_info: { version: AGENT_VERSION, build_date: BUILD_INFO.build_date, build_time: BUILD_INFO.build_time, build_user: BUILD_INFO.build_user } },
+          get_version: { version_info: { version: AGENT_VERSION, ...BUILD_INFO } },
         };
       case 'GET_METRICS':
         return { type: 'GET_METRICS', get_metrics: { metrics: Object.entries(agentMetrics(agent)).map(([name, value]) => ({ name, value })) } };

@@ -1,4 +1,5 @@
 // The agent's /state document (LEG-A01), in the shape Mesos's agent writes it.
+import { BUILD } from '../../master/http/build.js';
 import { toJson } from '../../protocol/codec.js';
 import { attributesToLegacyJson, Resources } from '../../resources/index.js';
 import type { Agent } from '../agent.js';
@@ -6,10 +7,11 @@ import { AGENT_CAPABILITIES, AGENT_VERSION } from '../agent.js';
 import type { Executor, Framework } from '../state.js';
 import { idValue, type Msg } from '../types.js';
 
+/** The build facts /version and /state report: the same ones the master reports. */
 export const BUILD_INFO = {
-  build_date: '2026-01-01 00:00:00',
-  build_time: 1767225600,
-  build_user: 'meseta',
+  build_date: BUILD.date,
+  build_time: BUILD.time,
+  build_user: BUILD.user,
 };
 
 function resourcesOf(list: Msg[] | undefined): Resources {
