@@ -55,10 +55,6 @@ function validate(call: Msg): string | undefined {
   return undefined;
 }
 
-function decodeCall(encoding: Encoding, body: Buffer): Msg | string {
-  return decodeCallBody(CALL, encoding, body);
-}
-
 function respond(res: ServerResponse, encoding: Encoding, response: Msg): void {
   const body = encoding === 'json' ? Buffer.from(encodeJson(RESPONSE, response)) : encodeProto(RESPONSE, response);
   res.writeHead(200, { 'Content-Type': contentType(encoding), 'Content-Length': body.length });
@@ -127,7 +123,7 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
       sendText(res, 406, NOT_ACCEPTABLE);
       return;
     }
-    const call = decodeCall(encoding, await req.body());
+    const call = decodeCallBody(CALL, encoding, await req.body());
     if (typeof call === 'string') {
       sendText(res, 400, call);
       return;

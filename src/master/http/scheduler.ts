@@ -31,10 +31,6 @@ class SubscriptionSink implements EventSink {
   }
 }
 
-function decodeCall(encoding: 'json' | 'protobuf', body: Buffer): Msg | string {
-  return decodeCallBody(CALL, encoding, body);
-}
-
 export function schedulerHandler(master: Master, auth?: BasicAuth): Handler {
   return async (req: HttpRequest, res: ServerResponse) => {
     const authenticated = auth ? auth.authenticate(req, res) : {};
@@ -50,7 +46,7 @@ export function schedulerHandler(master: Master, auth?: BasicAuth): Handler {
       return;
     }
     const body = await req.body();
-    const call = decodeCall(encoding, body);
+    const call = decodeCallBody(CALL, encoding, body);
     if (typeof call === 'string') {
       sendText(res, 400, call);
       return;
