@@ -45,18 +45,6 @@ function stable(v: unknown): string {
   return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stable(o[k])}`).join(',')}}`;
 }
 
-/** The post-refinement reservation stack of a Resource message (pre-refinement `role` converted). */
-export function reservationsOf(m: Msg): Msg[] {
-  if (Array.isArray(m.reservations) && m.reservations.length > 0) return m.reservations;
-  if (m.role !== undefined && m.role !== '*') {
-    const r: Msg = { type: m.reservation ? 'DYNAMIC' : 'STATIC', role: m.role };
-    if (m.reservation?.principal !== undefined) r.principal = m.reservation.principal;
-    if (m.reservation?.labels !== undefined) r.labels = m.reservation.labels;
-    return [r];
-  }
-  return [];
-}
-
 /** The table of slots and resource names; one per allocator. */
 export class SlotTable {
   readonly slots: Slot[] = [];
@@ -78,11 +66,11 @@ export class SlotTable {
     return this.nameIdx.get(name);
   }
 
+  /** `m` is in the post-refinement format (Resources.views()): the reservation stack is `reservations`. */
   slotOf(m: Msg): Slot {
-    const plain = !m.disk && !m.revocable && !m.shared && !m.provider_id && (m.role === undefined || m.role === '*') &&
-      !m.reservation && (!m.reservations || m.reservations.length === 0);
+    const reservations: Msg[] = m.reservations ?? [];
+    const plain = !m.disk && !m.revocable && !m.shared && !m.provider_id && reservations.length === 0;
     const type = (m.type ?? 'SCALAR') as Slot['type'];
-    const reservations = plain ? [] : reservationsOf(m);
     const key = plain ? `${m.name}\u0000${type}` : `${m.name}\u0000${type}\u0000${stable([reservations, m.disk ?? null, !!m.revocable, !!m.shared, m.provider_id ?? null])}`;
     let i = this.byKey.get(key);
     if (i !== undefined) return this.slots[i];
@@ -106,7 +94,7 @@ export class SlotTable {
     return slot;
   }
 
-  /** Converts Resource messages into a bag (allocation_info is dropped; invalid/empty entries skipped). */
+  /** Converts post-refinement Resource messages into a bag (allocation_info is dropped; invalid/empty entries skipped). */
   fromMessages(msgs: Iterable<Msg>): Bag {
     let out: Bag = [];
     for (const m of msgs) {
