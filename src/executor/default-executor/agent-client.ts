@@ -4,6 +4,9 @@
 import http from 'node:http';
 import { decodeJson, encodeJson, type Msg } from '../../protocol/codec.js';
 import { RecordIOReader } from '../../protocol/recordio.js';
+import { post, readBody } from '../../scheduler/request.js';
+
+const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json' };
 
 export class AgentHttpError extends Error {
   constructor(
@@ -39,26 +42,9 @@ export class AgentClient {
   }
 
   /** POSTs a JSON call; resolves with status and body (no throw on non-2xx). */
-  private post(path: string, body: string, long: boolean): Promise<{ status: number; body: Buffer }> {
-    return new Promise((resolve, reject) => {
-      const data = Buffer.from(body);
-      const req = http.request({
-        host: this.host,
-        port: this.port,
-        path,
-        method: 'POST',
-        agent: long ? false : this.pool,
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': data.length },
-      });
-      req.once('error', reject);
-      req.once('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-        res.once('error', reject);
-      });
-      req.end(data);
-    });
+  private async post(path: string, body: string, long: boolean): Promise<{ status: number; body: Buffer }> {
+    const { response } = await post({ host: this.host, port: this.port, path }, Buffer.from(body), JSON_HEADERS, long ? false : this.pool);
+    return { status: response.statusCode ?? 0, body: await readBody(response) };
   }
 
   /** An executor Call other than SUBSCRIBE; the agent answers 202. */
