@@ -22,7 +22,8 @@ import { GarbageCollector } from './gc.js';
 import { commandChannel, reregistrationContents, statusUpdateOf } from './messages.js';
 import { createExecutorSandbox, executorDir, executorRunDir, frameworkDir, latestRunVirtualPath } from './paths.js';
 import { DEFAULT_TOTAL_PING_TIMEOUT_MS, RegistrationLoop } from './registration.js';
-import type { CommandExecutorFactory, ContainerizerSeam, FilesSeam } from './seams.js';
+import type { CommandExecutorFactory, FilesSeam } from './seams.js';
+import type { Containerizer } from './containerizer/index.js';
 import { createTask, Executor, Framework, MAX_COMPLETED_FRAMEWORKS, type ExecutorChannel, type TerminationCause } from './state.js';
 import { TaskStatusUpdateManager } from './status-updates/manager.js';
 import { idValue, isTerminalState, type Msg } from './types.js';
@@ -69,7 +70,7 @@ export interface AgentOptions {
   /** `ip:port` executors use to reach the agent. */
   endpoint: string;
   config: AgentConfig;
-  containerizer: ContainerizerSeam;
+  containerizer: Containerizer;
   createCommandExecutor: CommandExecutorFactory;
   files?: FilesSeam;
   /** The master told us to shut down (ShutdownMessage). */
@@ -122,7 +123,7 @@ export class Agent {
   private drain?: DrainState;
   /** Changes whenever the agent's total resources change (never, until operations exist). */
   private readonly resourceVersion = uuidBytes();
-  private readonly containerizer: ContainerizerSeam;
+  private readonly containerizer: Containerizer;
   private readonly files?: FilesSeam;
   /** Waiters for executors to terminate (stop()). */
   private readonly terminationWaiters = new Map<Executor, Array<() => void>>();

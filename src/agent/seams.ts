@@ -1,11 +1,7 @@
-// The parts of other components the agent core relies on. main.ts plugs in the real containerizer,
-// command executor and /files; tests may plug in their own.
-import type { Containerizer } from './containerizer/index.js';
+// The parts of other components the agent core relies on. main.ts plugs in the real command
+// executor and /files; tests may plug in their own. (The containerizer is the Containerizer interface.)
 import type { CommandExecutorOptions } from '../executor/command-executor.js';
 import type { Msg } from './types.js';
-
-export type ContainerizerSeam = Containerizer;
-export type { CommandExecutorOptions };
 
 export interface CommandExecutorSeam {
   start(): void;

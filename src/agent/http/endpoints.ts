@@ -6,7 +6,7 @@ import { sendJson, type HttpRequest, type HttpServer } from '../../common/http/s
 import { Resources } from '../../resources/index.js';
 import type { Agent } from '../agent.js';
 import { AGENT_VERSION } from '../agent.js';
-import type { ContainerizerSeam } from '../seams.js';
+import type { Containerizer } from '../containerizer/index.js';
 import { isTerminalState, type Msg } from '../types.js';
 import type { Executor } from '../state.js';
 import { allocatedResources, BUILD_INFO, executorAllocated, stateJson } from './state-json.js';
@@ -18,7 +18,7 @@ function ok(res: ServerResponse): void {
   res.end();
 }
 
-export function installEndpoints(server: HttpServer, agent: Agent, flags: Record<string, string>, containerizer: ContainerizerSeam): void {
+export function installEndpoints(server: HttpServer, agent: Agent, flags: Record<string, string>, containerizer: Containerizer): void {
   const json = (value: () => unknown) => (req: HttpRequest, res: ServerResponse) => sendJson(res, 200, value(), req);
   server.route('/state', json(() => stateJson(agent, flags)), READ_METHODS);
   server.route('/state.json', json(() => stateJson(agent, flags)), READ_METHODS);
@@ -113,7 +113,7 @@ interface ContainerView {
   statistics: Msg;
 }
 
-async function containerViews(agent: Agent, containerizer: ContainerizerSeam): Promise<ContainerView[]> {
+async function containerViews(agent: Agent, containerizer: Containerizer): Promise<ContainerView[]> {
   const out: ContainerView[] = [];
   const now = agent.clock.now() / 1000;
   for (const fw of agent.frameworks) {
@@ -141,7 +141,7 @@ async function containerViews(agent: Agent, containerizer: ContainerizerSeam): P
 }
 
 /** LEG-A03: one entry per live executor. */
-export async function monitorStatistics(agent: Agent, containerizer: ContainerizerSeam): Promise<Msg[]> {
+export async function monitorStatistics(agent: Agent, containerizer: Containerizer): Promise<Msg[]> {
   return (await containerViews(agent, containerizer)).map((v) => ({
     executor_id: v.executor.id,
     executor_name: v.executor.info.name ?? '',
@@ -152,7 +152,7 @@ export async function monitorStatistics(agent: Agent, containerizer: Containeriz
 }
 
 /** LEG-A04: like /monitor/statistics, plus container ids and status, filtered by the query. */
-export async function containersJson(agent: Agent, containerizer: ContainerizerSeam, query: URLSearchParams): Promise<Msg[]> {
+export async function containersJson(agent: Agent, containerizer: Containerizer, query: URLSearchParams): Promise<Msg[]> {
   const byContainer = query.get('container_id');
   const byFramework = query.get('framework_id');
   const byExecutor = query.get('executor_id');

@@ -10,7 +10,7 @@ import { contentType, isMediaError, NOT_ACCEPTABLE, requestEncoding, responseEnc
 import type { Files } from '../files/index.js';
 import type { Agent } from '../agent.js';
 import { AGENT_VERSION } from '../agent.js';
-import type { ContainerizerSeam } from '../seams.js';
+import type { Containerizer } from '../containerizer/index.js';
 import { createTask, type Executor, type Framework } from '../state.js';
 import type { NestedContainers } from '../nested/containers.js';
 import { containerCall, type ContainerCallResult } from '../nested/operator-calls.js';
@@ -23,7 +23,7 @@ const RESPONSE = 'mesos.v1.agent.Response';
 export interface OperatorApiDeps {
   agent: Agent;
   flags: Record<string, string>;
-  containerizer: ContainerizerSeam;
+  containerizer: Containerizer;
   files: Files;
   /** Nested containers (LAUNCH/WAIT/KILL/REMOVE_CONTAINER); without it those calls answer 501. */
   nested?: NestedContainers;
