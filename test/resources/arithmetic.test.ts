@@ -127,7 +127,7 @@ test('quantities count scalars, range elements and set items', () => {
   assert.deepEqual(r.names(), ['cpus', 'ports', 'bugs']);
 });
 
-test('cached views are copies: editing them never changes the value', () => {
+test('cached quantities and legacy JSON are handed out as copies: editing them never changes the value (views() are shared, read-only)', () => {
   const r = P('cpus:2;ports:[1-4]');
   r.quantities().set('cpus', 100);
   assert.equal(r.quantities().get('cpus'), 2);
