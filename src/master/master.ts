@@ -1205,7 +1205,8 @@ export class Master {
 
   // ---------------------------------------------------------------- tasks
 
-  private addTask(fw: Framework, agent: Agent, info: Msg, resources: Resources, role: string): TaskRecord {
+  /** `reported`: the task as a re-registering agent reported it (its state and statuses), else a new STAGING task. */
+  private addTask(fw: Framework, agent: Agent, info: Msg, resources: Resources, role: string, reported?: Msg): TaskRecord {
     const { data: _data, ...kept } = info;
     const record: TaskRecord = {
       id: String(info.task_id.value),
@@ -1277,17 +1278,13 @@ export class Master {
   /** Applies a status (from an agent update or generated here) to the task record. */
   private updateTask(task: TaskRecord, status: Msg, update: Msg | undefined): void {
     const latest: string = update?.latest_state ?? status.state;
-    if (update) {
-      task.statusUpdateState = status.state;
-      if (update.uuid !== undefined) task.statusUpdateUuid = Buffer.from(update.uuid);
-    } else {
-      task.statusUpdateState = status.state;
-      task.statusUpdateUuid = undefined;
-    }
-    if (!isTerminalState(task.state) || latest !== task.state) {
-      const wasTerminal = isTerminalState(task.state);
-      if (!wasTerminal) task.state = latest;
-      if (!wasTerminal && isTerminalState(latest)) {
+    task.statusUpdateState = status.state;
+    if (!update) task.statusUpdateUuid = undefined;
+    else if (update.uuid !== undefined) task.statusUpdateUuid = Buffer.from(update.uuid);
+    // A terminal state is final.
+    if (!isTerminalState(task.state)) {
+      task.state = latest;
+      if (isTerminalState(latest)) {
         this.releaseTask(task);
         this.countTaskState({ ...status, state: latest });
       }

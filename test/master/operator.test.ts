@@ -256,3 +256,33 @@ test('DRAIN_AGENT: offers stop, the agent is told, DRAINED once its tasks end, t
   await s.next('FAILURE');
   assert.equal(c.master.master.agent(agentId), undefined);
 });
+
+test('TASK_ADDED for a task a re-registering agent reports carries its reported state', async (t) => {
+  const c = await startTestMaster();
+  const agent = await FakeAgent.start(c.master.pid);
+  const events: Msg[] = [];
+  const off = c.master.master.onOperatorEvent((e) => events.push(e));
+  t.after(async () => {
+    off();
+    await agent.stop();
+    await c.master.stop();
+  });
+  // An agent this master never saw (it failed over) comes back with a running task.
+  const agentId = 'earlier-master-S0';
+  const frameworkId = 'earlier-master-0000';
+  agent.send('ReregisterSlaveMessage', {
+    slave: { id: { value: agentId }, hostname: 'agent-host', port: 5051, resources: [scalar('cpus', 4), scalar('mem', 1024)] },
+    frameworks: [{ ...FRAMEWORK, id: { value: frameworkId } }],
+    tasks: [{
+      name: 't1', task_id: { value: 't1' }, framework_id: { value: frameworkId }, agent_id: { value: agentId },
+      state: 'TASK_RUNNING', status_update_state: 'TASK_RUNNING', resources: [scalar('cpus', 1)],
+    }],
+    version: '1.11.0',
+  });
+  await agent.next('SlaveReregisteredMessage');
+  const added = events.find((e) => e.type === 'TASK_ADDED');
+  assert.ok(added, 'TASK_ADDED emitted');
+  assert.equal(added.task_added.task.task_id.value, 't1');
+  assert.equal(added.task_added.task.state, 'TASK_RUNNING');
+  assert.equal(added.task_added.task.status_update_state, 'TASK_RUNNING');
+});
