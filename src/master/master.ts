@@ -1215,12 +1215,14 @@ export class Master {
       executorId: info.executor?.executor_id?.value,
       info: kept,
       resources,
-      state: 'TASK_STAGING',
-      statuses: [],
+      state: reported?.state ?? 'TASK_STAGING',
+      statuses: [...((reported?.statuses ?? []) as Msg[])],
       released: false,
       role,
       user: info.command?.user ?? info.executor?.command?.user ?? fw.info.user,
     };
+    if (reported?.status_update_state !== undefined) record.statusUpdateState = reported.status_update_state;
+    if (reported?.status_update_uuid !== undefined) record.statusUpdateUuid = Buffer.from(reported.status_update_uuid);
     fw.tasks.set(record.id, record);
     agent.addTask(record);
     fw.addUsed(agent.id, resources);
@@ -1537,11 +1539,8 @@ export class Master {
       if (fw.tasks.has(String(t.task_id?.value))) continue;
       const resources = Resources.fromProto(t.resources ?? []);
       const role = resources.allocations().keys().next().value ?? frameworkRoles(fw.info)[0] ?? '*';
-      const record = this.addTask(fw, agent, { ...t, task_id: t.task_id, agent_id: { value: id } }, resources, role);
-      record.state = t.state ?? 'TASK_STAGING';
-      record.statusUpdateState = t.status_update_state;
-      if (t.status_update_uuid !== undefined) record.statusUpdateUuid = Buffer.from(t.status_update_uuid);
-      record.statuses = [...((t.statuses ?? []) as Msg[])];
+      // Its reported state goes in before TASK_ADDED is emitted (a running task is not announced as STAGING).
+      const record = this.addTask(fw, agent, { ...t, agent_id: { value: id } }, resources, role, t);
       if (isTerminalState(record.state)) this.releaseTask(record);
     }
     log.info(`Re-registered agent ${id} at ${from} (${agent.hostname})`);
