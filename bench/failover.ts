@@ -20,23 +20,11 @@ import { leaderPid } from '../src/agent/detection/index.js';
 import { startZooKeeper, zookeeperMissing } from '../test/support/zookeeper-server.js';
 import { type Proc, Procs, httpGet } from '../test/e2e/procs.js';
 import { AgentEmulator } from './support/emulated-agents.js';
+import { positiveIntArg } from './support/args.js';
 
 const USAGE = 'usage: failover [--agents N] [--tasks T] [--frameworks F] [--session_timeout SECS] [--backoff MS]';
 
-function arg(name: string): number | undefined {
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const v = argv[i] === `--${name}` ? argv[i + 1] : argv[i]!.startsWith(`--${name}=`) ? argv[i]!.slice(name.length + 3) : undefined;
-    if (v === undefined) continue;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) {
-      process.stderr.write(`--${name} must be a positive integer (got '${v}')\n${USAGE}\n`);
-      process.exit(2);
-    }
-    return n;
-  }
-  return undefined;
-}
+const arg = (name: string): number | undefined => positiveIntArg(name, USAGE);
 
 const progress = (m: string) => process.stderr.write(`[failover bench] ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -13,11 +13,7 @@ import { readFileSync } from 'node:fs';
 import { descendantPids, parentPid } from '../src/cli/proc.js';
 import { TestFramework } from '../test/e2e/driver.js';
 import { Procs, eventually, httpGet } from '../test/e2e/procs.js';
-
-function arg(name: string, def: number): number {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? Number(hit.slice(name.length + 3)) : def;
-}
+import { numberArg as arg } from './support/args.js';
 
 const TASKS = arg('tasks', 500);
 const PER_OFFER = arg('per_offer', 25);

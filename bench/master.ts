@@ -18,21 +18,10 @@ import { Master, type MasterTransport } from '../src/master/master.js';
 import type { EventSink } from '../src/master/records.js';
 import { stateJson } from '../src/master/http/state.js';
 import { metricsSnapshot } from '../src/master/http/metrics.js';
+import { positiveIntArg } from './support/args.js';
 
-function arg(name: string, def: number): number {
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const v = argv[i] === `--${name}` ? argv[i + 1] : argv[i]!.startsWith(`--${name}=`) ? argv[i]!.slice(name.length + 3) : undefined;
-    if (v === undefined) continue;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) {
-      process.stderr.write(`--${name} must be a positive integer (got '${v}')\nusage: master [--agents N] [--frameworks M] [--tasks T]\n`);
-      process.exit(2);
-    }
-    return n;
-  }
-  return def;
-}
+const arg = (name: string, def: number): number =>
+  positiveIntArg(name, 'usage: master [--agents N] [--frameworks M] [--tasks T]') ?? def;
 
 const AGENTS = arg('agents', 10_000);
 const FRAMEWORKS = arg('frameworks', 100);

@@ -14,15 +14,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SystemClock } from '../src/common/clock.js';
 import { LocalDiskStore, Registrar } from '../src/master/registry/index.js';
 import type { Msg } from '../src/protocol/codec.js';
-
-function arg(name: string, fallback: number): number {
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${name}`) return Number(argv[i + 1]);
-    if (argv[i]!.startsWith(`--${name}=`)) return Number(argv[i]!.slice(name.length + 3));
-  }
-  return fallback;
-}
+import { numberArg as arg } from './support/args.js';
 
 const AGENTS = arg('agents', 10_000);
 const WINDOW = arg('window', 100);

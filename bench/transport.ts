@@ -8,15 +8,7 @@
 // Prints one JSON line per scenario on stdout.
 import { HttpServer } from '../src/common/http/server.js';
 import { Libprocess, type Msg } from '../src/transport/libprocess.js';
-
-function arg(name: string, fallback: number): number {
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${name}`) return Number(argv[i + 1]);
-    if (argv[i]!.startsWith(`--${name}=`)) return Number(argv[i]!.slice(name.length + 3));
-  }
-  return fallback;
-}
+import { numberArg as arg } from './support/args.js';
 
 const N = arg('messages', 100_000);
 const BATCH = 1000;
