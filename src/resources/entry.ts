@@ -40,7 +40,7 @@ export interface Entry {
   /** Key parts reused when only the reservations or the allocation change. */
   readonly resKey: string;
   readonly restKey: string;
-  /** Lazily built post-refinement object handed to filter predicates (never to callers that keep it). */
+  /** Lazily built post-refinement object shared by filter predicates and Resources.views(); never to be modified. */
   post?: Msg;
 }
 

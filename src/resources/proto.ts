@@ -178,7 +178,7 @@ export function postProto(e: Entry): Msg {
   return out;
 }
 
-/** Shared post-refinement view for read-only use inside this module (filter predicates). */
+/** Shared post-refinement view, read-only: filter predicates and Resources.views() (the allocator). */
 export function cachedPostProto(e: Entry): Msg {
   return e.post ?? (e.post = postProto(e));
 }
