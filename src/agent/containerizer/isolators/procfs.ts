@@ -34,14 +34,31 @@ function readStat(procRoot: string, pid: number): ProcStat | undefined {
   };
 }
 
-/** Live processes of the container rooted at `root`. */
-export function containerProcesses(root: number, procRoot = '/proc'): ProcStat[] {
+/**
+ * One scan of every /proc/<pid>/stat, reused until the event loop turns: posix/cpu and posix/mem
+ * both ask for the same container in one usage() call, and /monitor/statistics asks for every
+ * container in a row, so without this each of those would read the whole process table again.
+ */
+let snapshot: { procRoot: string; all: ProcStat[] } | undefined;
+
+function allProcesses(procRoot: string): ProcStat[] {
+  if (snapshot?.procRoot === procRoot) return snapshot.all;
   const all: ProcStat[] = [];
   for (const entry of fs.readdirSync(procRoot)) {
     if (!/^\d+$/.test(entry)) continue;
     const s = readStat(procRoot, Number(entry));
     if (s) all.push(s);
   }
+  snapshot = { procRoot, all };
+  setImmediate(() => {
+    snapshot = undefined;
+  }).unref();
+  return all;
+}
+
+/** Live processes of the container rooted at `root`. */
+export function containerProcesses(root: number, procRoot = '/proc'): ProcStat[] {
+  const all = allProcesses(procRoot);
   const members = new Set<number>();
   for (const s of all) if (s.pid === root || s.pgrp === root || s.session === root) members.add(s.pid);
   // Descendants that moved to their own group or session still belong to the container.
