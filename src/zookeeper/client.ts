@@ -33,7 +33,7 @@ import {
   type Watcher,
   type ZkClient,
 } from './types.js';
-import { mkdirp } from './util.js';
+import { type WatchKind, WatchTable, mkdirp } from './util.js';
 
 const log = logger('zookeeper');
 
@@ -73,7 +73,6 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-type WatchKind = 'data' | 'exist' | 'child';
 
 /** Parses `host:port,host:port` (IPv6 hosts in brackets). */
 export function parseServers(text: string): ZkServerAddress[] {
@@ -114,11 +113,7 @@ export class WireZkClient implements ZkClient {
   /** Not yet sent (issued while not connected). */
   private queue: Pending[] = [];
 
-  private watches: Record<WatchKind, Map<string, Set<Watcher>>> = {
-    data: new Map(),
-    exist: new Map(),
-    child: new Map(),
-  };
+  private readonly watches = new WatchTable();
 
   private stateListeners = new Set<(s: SessionState) => void>();
   private pingTimer: TimerHandle | undefined;
@@ -438,9 +433,9 @@ export class WireZkClient implements ZkClient {
   }
 
   private restoreWatches(socket: net.Socket): void {
-    const data = [...this.watches.data.keys()];
-    const exist = [...this.watches.exist.keys()];
-    const child = [...this.watches.child.keys()];
+    const data = this.watches.paths('data');
+    const exist = this.watches.paths('exist');
+    const child = this.watches.paths('child');
     if (data.length + exist.length + child.length === 0) return;
     const w = header(Xid.setWatches, OpCode.setWatches).long(this.lastZxid)
       .stringVector(data).stringVector(exist).stringVector(child);
@@ -483,32 +478,11 @@ export class WireZkClient implements ZkClient {
   // Watches.
 
   private addWatch(kind: WatchKind, path: string, watcher: Watcher): void {
-    if (this.terminal()) return;
-    let set = this.watches[kind].get(path);
-    if (!set) this.watches[kind].set(path, (set = new Set()));
-    set.add(watcher);
-  }
-
-  private take(kind: WatchKind, path: string, into: Set<Watcher>): void {
-    const set = this.watches[kind].get(path);
-    if (!set) return;
-    this.watches[kind].delete(path);
-    for (const w of set) into.add(w);
+    if (!this.terminal()) this.watches.add(kind, path, watcher);
   }
 
   private fireWatches(type: WatchEvent['type'], path: string): void {
-    const targets = new Set<Watcher>();
-    if (type === 'created' || type === 'data_changed') {
-      this.take('data', path, targets);
-      this.take('exist', path, targets);
-    } else if (type === 'deleted') {
-      this.take('data', path, targets);
-      this.take('exist', path, targets);
-      this.take('child', path, targets);
-    } else if (type === 'children_changed') {
-      this.take('child', path, targets);
-    }
-    for (const w of targets) deliver(w, { type, path });
+    for (const w of this.watches.trigger(type, path)) deliver(w, { type, path });
   }
 
   /** Terminal transition: everything outstanding fails, watchers learn the session ended. */
@@ -527,11 +501,7 @@ export class WireZkClient implements ZkClient {
     const failed = [...this.pending, ...this.queue];
     this.pending = [];
     this.queue = [];
-    const watchers = new Set<Watcher>();
-    for (const kind of ['data', 'exist', 'child'] as const) {
-      for (const set of this.watches[kind].values()) for (const w of set) watchers.add(w);
-      this.watches[kind].clear();
-    }
+    const watchers = this.watches.clear();
     this.setState(state);
     for (const p of failed) p.reject(new ZkError(code, p.path));
     if (notifyWatchers) for (const w of watchers) deliver(w, { type: 'session_expired', path: '' });

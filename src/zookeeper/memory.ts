@@ -14,7 +14,7 @@ import {
   type Watcher,
   type ZkClient,
 } from './types.js';
-import { basename, mkdirp, parentOf, validatePath } from './util.js';
+import { type WatchKind, WatchTable, basename, mkdirp, parentOf, validatePath } from './util.js';
 
 /** ZooKeeper's default jute.maxbuffer: larger node data is refused. */
 export const MAX_DATA_BYTES = 0xfffff;
@@ -227,12 +227,11 @@ export class InMemoryZk {
   }
 }
 
-type WatchKind = 'data' | 'exist' | 'child';
 
 export class InMemoryZkClient implements ZkClient {
   private _state: SessionState = 'connected';
   private listeners = new Set<(s: SessionState) => void>();
-  private watches: Record<WatchKind, Map<string, Set<Watcher>>> = { data: new Map(), exist: new Map(), child: new Map() };
+  private readonly watches = new WatchTable();
   /** Events that happened while disconnected, delivered on reconnect. */
   private missed: Event[] = [];
   private waiting: Array<() => void> = [];
@@ -350,11 +349,7 @@ export class InMemoryZkClient implements ZkClient {
   _terminate(state: 'expired' | 'closed'): void {
     if (this.terminal()) return;
     this.zk.clock.clearTimeout(this.expiryTimer);
-    const watchers = new Set<Watcher>();
-    for (const kind of ['data', 'exist', 'child'] as const) {
-      for (const set of this.watches[kind].values()) for (const w of set) watchers.add(w);
-      this.watches[kind].clear();
-    }
+    const watchers = this.watches.clear();
     this.setState(state);
     const waiting = this.waiting;
     this.waiting = [];
@@ -392,32 +387,12 @@ export class InMemoryZkClient implements ZkClient {
   }
 
   private addWatch(kind: WatchKind, path: string, watcher: Watcher): void {
-    let set = this.watches[kind].get(path);
-    if (!set) this.watches[kind].set(path, (set = new Set()));
-    set.add(watcher);
-  }
-
-  private take(kind: WatchKind, path: string, into: Set<Watcher>): void {
-    const set = this.watches[kind].get(path);
-    if (!set) return;
-    this.watches[kind].delete(path);
-    for (const w of set) into.add(w);
+    this.watches.add(kind, path, watcher);
   }
 
   private fire(e: Event): void {
-    const targets = new Set<Watcher>();
-    if (e.type === 'created' || e.type === 'data_changed') {
-      this.take('data', e.path, targets);
-      this.take('exist', e.path, targets);
-    } else if (e.type === 'deleted') {
-      this.take('data', e.path, targets);
-      this.take('exist', e.path, targets);
-      this.take('child', e.path, targets);
-    } else if (e.type === 'children_changed') {
-      this.take('child', e.path, targets);
-    }
     const event: WatchEvent = { type: e.type, path: e.path };
-    for (const w of targets) queueMicrotask(() => w(event));
+    for (const w of this.watches.trigger(e.type, e.path)) queueMicrotask(() => w(event));
   }
 }
 

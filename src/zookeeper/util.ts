@@ -1,6 +1,6 @@
 // Helpers shared by every ZkClient implementation.
 import { Codes, ZkError } from './errors.js';
-import type { ZkClient } from './types.js';
+import type { WatchEventType, Watcher, ZkClient } from './types.js';
 
 /** Validates an absolute znode path ("/" or "/a/b", no trailing slash, no empty segment). */
 export function validatePath(path: string): void {
@@ -38,5 +38,54 @@ export async function mkdirp(client: ZkClient, path: string): Promise<void> {
     } catch (e) {
       if (!(e instanceof ZkError && e.code === Codes.NODEEXISTS)) throw e;
     }
+  }
+}
+
+export type WatchKind = 'data' | 'exist' | 'child';
+
+/** Which one-shot watches an event triggers, as ZooKeeper's client-side watch manager decides. */
+const TRIGGERS: Record<WatchEventType, WatchKind[]> = {
+  created: ['data', 'exist'],
+  data_changed: ['data', 'exist'],
+  deleted: ['data', 'exist', 'child'],
+  children_changed: ['child'],
+  session_expired: [],
+};
+
+/** A session's one-shot watches, shared by the wire client and the in-memory twin. */
+export class WatchTable {
+  private readonly byKind: Record<WatchKind, Map<string, Set<Watcher>>> = { data: new Map(), exist: new Map(), child: new Map() };
+
+  add(kind: WatchKind, path: string, watcher: Watcher): void {
+    let set = this.byKind[kind].get(path);
+    if (!set) this.byKind[kind].set(path, (set = new Set()));
+    set.add(watcher);
+  }
+
+  /** The watched paths of one kind (re-armed with SetWatches after a reconnect). */
+  paths(kind: WatchKind): string[] {
+    return [...this.byKind[kind].keys()];
+  }
+
+  /** Removes and returns the watchers an event on `path` triggers. */
+  trigger(type: WatchEventType, path: string): Set<Watcher> {
+    const out = new Set<Watcher>();
+    for (const kind of TRIGGERS[type]) {
+      const set = this.byKind[kind].get(path);
+      if (!set) continue;
+      this.byKind[kind].delete(path);
+      for (const w of set) out.add(w);
+    }
+    return out;
+  }
+
+  /** Removes and returns every watcher (the session ended). */
+  clear(): Set<Watcher> {
+    const out = new Set<Watcher>();
+    for (const map of Object.values(this.byKind)) {
+      for (const set of map.values()) for (const w of set) out.add(w);
+      map.clear();
+    }
+    return out;
   }
 }
