@@ -9,7 +9,9 @@ import { SchedulerHttpError, SubscriptionError } from './errors.js';
 import { DetectedLeader, isDetectedMaster } from './leader.js';
 import { AsyncQueue } from './queue.js';
 import { post, readBody } from './request.js';
-import { type ContentType, MEDIA_TYPES, type Msg, contentTypeOf, createRecordReader, decodeEvent, encodeCall } from './wire.js';
+import { type ContentType, type Msg, contentTypeOf, decodeEvent, encodeCall } from './wire.js';
+import { contentType as mediaTypeOf } from '../protocol/media.js';
+import { RecordIOReader } from '../protocol/recordio.js';
 
 export interface SchedulerClientOptions {
   /** `host:port`, `http://host:port`, a full URL of the scheduler endpoint, or `zk://...` / `file://...` (detected leader). */
@@ -176,7 +178,7 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
   }
 
   private headers(): Record<string, string> {
-    const media = MEDIA_TYPES[this.contentType];
+    const media = mediaTypeOf(this.contentType);
     return { 'Content-Type': media, Accept: media, ...this.options.headers };
   }
 
@@ -213,7 +215,7 @@ export class SchedulerClient extends EventEmitter implements AsyncIterable<Msg> 
           const header = response.headers['mesos-stream-id'];
           this._streamId = Array.isArray(header) ? header[0] : header;
           const encoding = contentTypeOf(response.headers['content-type']) ?? this.contentType;
-          const reader = createRecordReader();
+          const reader = new RecordIOReader();
           this.armWatchdog(pending);
 
           response.on('data', (chunk: Buffer) => {
