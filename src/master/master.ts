@@ -12,7 +12,8 @@ import { type MachineId, MaintenanceBook, machineMatches } from './maintenance.j
 import { OfferBook } from './offers.js';
 import { SPECULATIVE_OPERATIONS, allocateOperation, applyCheckpointed, checkpointedResources, validateOperation } from './operations.js';
 import { checkQuotaUpdate, isRemoval, toAllocatorQuota, validateQuotaConfig } from './quota.js';
-import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, frameworkRoles, pidAddress } from './records.js';
+import { Agent, type EventSink, Framework, type OfferRecord, type TaskRecord, frameworkRoles } from './records.js';
+import { parseUpid } from '../transport/upid.js';
 import { reconcileExplicit, reconcileImplicit, type ReconcileView } from './reconciliation.js';
 import { afterAdmission, isAdmitting } from './admission.js';
 import { AgentRemovals, type RemovalRate, exceedsRemovalLimit } from './removals.js';
@@ -440,7 +441,7 @@ export class Master {
 
   /** An agent's scheduled unavailability changed (or it just registered): tell the allocator. */
   private refreshUnavailability(agent: Agent): void {
-    const next = this.maintenance.unavailabilityFor(agent.hostname, pidAddress(agent.pid).ip);
+    const next = this.maintenance.unavailabilityFor(agent.hostname, parseUpid(agent.pid).ip);
     if (canonicalJson(next ?? null) === canonicalJson(agent.unavailability ?? null)) return;
     agent.unavailability = next;
     for (const [id, io] of [...this.inverseOffers]) if (io.agentId === agent.id) this.rescindInverseOffer(id);
@@ -456,7 +457,7 @@ export class Master {
       const agent = this.agentsById.get(agentId);
       if (!agent?.unavailability) continue;
       const id = this.offerBook.nextId();
-      const addr = pidAddress(agent.pid);
+      const addr = parseUpid(agent.pid);
       this.inverseOffers.set(id, { frameworkId, agentId });
       list.push({
         id: { value: id },
@@ -1353,7 +1354,7 @@ export class Master {
       this.transport.send(from, MSG.shutdown, { message: `Agent has invalid resources: ${(e as Error).message}` });
       return;
     }
-    if (this.maintenance.isDown(String(slaveInfo.hostname ?? ''), pidAddress(from).ip)) {
+    if (this.maintenance.isDown(String(slaveInfo.hostname ?? ''), parseUpid(from).ip)) {
       log.warn(`Refusing registration of agent at ${from}: its machine is DOWN for maintenance`);
       this.transport.send(from, MSG.shutdown, { message: 'Agent is in maintenance mode and is shut down' });
       return;
@@ -1416,7 +1417,7 @@ export class Master {
     const last = agent?.lastReregistration;
     if (!agent || !last || last.digest !== digest || !agent.connected || !agent.active || isAdmitting(agent)) return false;
     if (last.total !== agent.total || last.info !== agent.info || last.capabilities !== agent.capabilities) return false;
-    if (this.gone.has(agent.id) || this.maintenance.isDown(String(agent.info.hostname ?? ''), pidAddress(from).ip)) return false;
+    if (this.gone.has(agent.id) || this.maintenance.isDown(String(agent.info.hostname ?? ''), parseUpid(from).ip)) return false;
     this.inc('master/messages_reregister_slave');
     this.reregistered(agent, last.reported);
     return true;
@@ -1449,7 +1450,7 @@ export class Master {
       this.transport.send(from, MSG.shutdown, { message: 'Agent has been marked gone' });
       return;
     }
-    if (this.maintenance.isDown(String(slaveInfo.hostname ?? ''), pidAddress(from).ip)) {
+    if (this.maintenance.isDown(String(slaveInfo.hostname ?? ''), parseUpid(from).ip)) {
       log.warn(`Refusing re-registration of agent ${id} at ${from}: its machine is DOWN for maintenance`);
       this.transport.send(from, MSG.shutdown, { message: 'Agent is in maintenance mode and is shut down' });
       return;
@@ -1866,7 +1867,7 @@ export class Master {
 }
 
 function machineMatchesAgent(machine: MachineId, agent: Agent): boolean {
-  return machineMatches(machine, agent.hostname, pidAddress(agent.pid).ip);
+  return machineMatches(machine, agent.hostname, parseUpid(agent.pid).ip);
 }
 
 function capabilityTypes(list: unknown): string[] {

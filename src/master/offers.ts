@@ -4,7 +4,8 @@ import type { Clock } from '../common/clock.js';
 import { offerIdFor } from '../common/ids.js';
 import type { Resources } from '../resources/index.js';
 import type { Msg } from './allocator/allocator.js';
-import { type Agent, type Framework, type OfferRecord, pidAddress } from './records.js';
+import { type Agent, type Framework, type OfferRecord } from './records.js';
+import { parseUpid } from '../transport/upid.js';
 
 export class OfferBook {
   private readonly byId = new Map<string, OfferRecord>();
@@ -38,7 +39,7 @@ export class OfferBook {
   /** Makes the Offer message for `resources` (already allocated to `role`) and records it. */
   create(fw: Framework, agent: Agent, role: string, resources: Resources): OfferRecord {
     const id = offerIdFor(this.masterId, this.next++);
-    const addr = pidAddress(agent.pid);
+    const addr = parseUpid(agent.pid);
     const message: Msg = {
       id: { value: id },
       framework_id: { value: fw.id },

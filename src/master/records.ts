@@ -240,14 +240,3 @@ export class Agent {
     return out;
   }
 }
-
-/** The pid's ip/port as the offer's `url.address`. */
-export function pidAddress(pid: string): { id: string; ip: string; port: number } {
-  const at = pid.indexOf('@');
-  const id = pid.slice(0, at);
-  const rest = pid.slice(at + 1);
-  const colon = rest.lastIndexOf(':');
-  let ip = rest.slice(0, colon);
-  if (ip.startsWith('[')) ip = ip.slice(1, -1);
-  return { id, ip, port: Number(rest.slice(colon + 1)) };
-}
