@@ -158,6 +158,11 @@ test('decoding binary with a missing required field fails', () => {
   // Nested: Call{type SUBSCRIBE, subscribe{framework_info{name}}}
   const nested = Buffer.from([0x10, 0x01, 0x1a, 0x05, 0x0a, 0x03, 0x12, 0x01, 0x6e]);
   rejects(() => decodeProto(CALL, nested), /subscribe\.framework_info\.user/);
+  // In a repeated field: Labels{labels: [Label{key: 'k'}, Label{value: 'v'}]} names the element.
+  const labels = Buffer.from([0x0a, 0x03, 0x0a, 0x01, 0x6b, 0x0a, 0x03, 0x12, 0x01, 0x76]);
+  rejects(() => decodeProto('mesos.v1.Labels', labels), /^Missing required fields: labels\[1\]\.key$/);
+  // The flag that triggers the check is reset per decode: a good message after a bad one decodes.
+  assert.deepEqual(decodeProto('mesos.v1.Labels', labels.subarray(0, 5)), { labels: [{ key: 'k' }] });
   rejects(() => decodeProto(CALL, Buffer.from([0x1a, 0xff])), /Failed to parse/);
   rejects(() => encodeProto('mesos.v1.TaskID', {}), /Missing required fields: value/);
 });
