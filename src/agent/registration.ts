@@ -3,6 +3,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Clock, TimerHandle } from '../common/clock.js';
+import { formatUpid } from '../transport/upid.js';
 
 /** The registration backoff never exceeds this (REGISTER_RETRY_INTERVAL_MAX). */
 export const REGISTER_RETRY_INTERVAL_MAX_MS = 60_000;
@@ -14,11 +15,9 @@ export class MasterFlagError extends Error {}
 /** Resolves `--master` (host:port or master@host:port) to the master's UPID string. */
 export async function resolveMasterPid(flag: string): Promise<string> {
   const text = flag.trim();
-  if (text.startsWith('zk://')) {
-    throw new MasterFlagError(`ZooKeeper master detection ('${text}') is not supported yet; pass --master=host:port`);
-  }
-  if (text.startsWith('file://')) {
-    throw new MasterFlagError(`Reading the master from a file ('${text}') is not supported yet; pass --master=host:port`);
+  // zk:// and file:// masters are followed by a detector (detection/index.ts), never resolved here.
+  if (text.startsWith('zk://') || text.startsWith('file://')) {
+    throw new MasterFlagError(`'${text}' names a master to detect, not one master: expecting host:port or master@host:port`);
   }
   let id = 'master';
   let address = text;
@@ -43,8 +42,7 @@ export async function resolveMasterPid(flag: string): Promise<string> {
       throw new MasterFlagError(`Failed to resolve master host '${host}': ${(e as Error).message}`);
     }
   }
-  const hostPart = host.includes(':') ? `[${host}]` : host;
-  return `${id}@${hostPart}:${portText}`;
+  return formatUpid({ id, ip: host, port: Number(portText) });
 }
 
 export interface RegistrationOptions {
