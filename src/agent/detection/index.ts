@@ -4,6 +4,7 @@
 import type { Clock } from '../../common/clock.js';
 import { logger } from '../../common/log.js';
 import { createDetector, type MasterDetector, type MasterInfo, networkOrderToIp } from '../../master/election/index.js';
+import { formatAddress } from '../../transport/upid.js';
 import { isZkUrl, parseZkUrl, readFileValue } from '../../zookeeper/index.js';
 
 const log = logger('agent');
@@ -20,7 +21,7 @@ export function leaderPid(info: MasterInfo): string | undefined {
   const ip = info.address?.ip ?? (typeof info.ip === 'number' ? networkOrderToIp(info.ip) : undefined);
   const port = info.address?.port ?? info.port;
   if (!ip || !port) return undefined;
-  return `master@${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+  return `master@${formatAddress(ip, Number(port))}`;
 }
 
 /**
