@@ -33,7 +33,7 @@ import {
   type Watcher,
   type ZkClient,
 } from './types.js';
-import { type WatchKind, WatchTable, mkdirp } from './util.js';
+import { type WatchKind, WatchTable, isTerminal, terminalError, untilConnected, mkdirp } from './util.js';
 
 const log = logger('zookeeper');
 
@@ -160,19 +160,7 @@ export class WireZkClient implements ZkClient {
   }
 
   connected(): Promise<void> {
-    if (this._state === 'connected') return Promise.resolve();
-    if (this.terminal()) return Promise.reject(this.terminalError());
-    return new Promise((resolve, reject) => {
-      const off = this.onState((s) => {
-        if (s === 'connected') {
-          off();
-          resolve();
-        } else if (s === 'expired' || s === 'closed') {
-          off();
-          reject(this.terminalError());
-        }
-      });
-    });
+    return untilConnected(this);
   }
 
   // -------------------------------------------------------------------------
@@ -286,11 +274,11 @@ export class WireZkClient implements ZkClient {
   // Connection handling.
 
   private terminal(): boolean {
-    return this._state === 'expired' || this._state === 'closed';
+    return isTerminal(this._state);
   }
 
-  private terminalError(): ZkError {
-    return new ZkError(this._state === 'expired' ? Codes.SESSIONEXPIRED : Codes.CLOSED);
+  private terminalError(path?: string): ZkError {
+    return terminalError(this._state, path);
   }
 
   private setState(s: SessionState): void {

@@ -14,7 +14,7 @@ import {
   type Watcher,
   type ZkClient,
 } from './types.js';
-import { type WatchKind, WatchTable, basename, mkdirp, parentOf, validatePath } from './util.js';
+import { type WatchKind, WatchTable, isTerminal, terminalError, untilConnected, basename, mkdirp, parentOf, validatePath } from './util.js';
 
 /** ZooKeeper's default jute.maxbuffer: larger node data is refused. */
 export const MAX_DATA_BYTES = 0xfffff;
@@ -249,19 +249,7 @@ export class InMemoryZkClient implements ZkClient {
   }
 
   connected(): Promise<void> {
-    if (this._state === 'connected') return Promise.resolve();
-    if (this.terminal()) return Promise.reject(this.terminalError());
-    return new Promise((resolve, reject) => {
-      const off = this.onState((s) => {
-        if (s === 'connected') {
-          off();
-          resolve();
-        } else if (this.terminal()) {
-          off();
-          reject(this.terminalError());
-        }
-      });
-    });
+    return untilConnected(this);
   }
 
   async create(path: string, data: Buffer = Buffer.alloc(0), mode: CreateMode = 'persistent'): Promise<string> {
@@ -360,11 +348,11 @@ export class InMemoryZkClient implements ZkClient {
   // -------------------------------------------------------------------------
 
   private terminal(): boolean {
-    return this._state === 'expired' || this._state === 'closed';
+    return isTerminal(this._state);
   }
 
   private terminalError(path?: string): ZkError {
-    return new ZkError(this._state === 'expired' ? Codes.SESSIONEXPIRED : Codes.CLOSED, path);
+    return terminalError(this._state, path);
   }
 
   private setState(s: SessionState): void {

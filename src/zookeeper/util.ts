@@ -1,6 +1,6 @@
 // Helpers shared by every ZkClient implementation.
 import { Codes, ZkError } from './errors.js';
-import type { WatchEventType, Watcher, ZkClient } from './types.js';
+import type { SessionState, WatchEventType, Watcher, ZkClient } from './types.js';
 
 /** Validates an absolute znode path ("/" or "/a/b", no trailing slash, no empty segment). */
 export function validatePath(path: string): void {
@@ -88,4 +88,28 @@ export class WatchTable {
     }
     return out;
   }
+}
+
+export const isTerminal = (state: SessionState): boolean => state === 'expired' || state === 'closed';
+
+/** The error every call gets once a session has ended. */
+export function terminalError(state: SessionState, path?: string): ZkError {
+  return new ZkError(state === 'expired' ? Codes.SESSIONEXPIRED : Codes.CLOSED, path);
+}
+
+/** ZkClient.connected(): resolves once `client` is connected, rejects once its session ends. */
+export function untilConnected(client: Pick<ZkClient, 'state' | 'onState'>): Promise<void> {
+  if (client.state === 'connected') return Promise.resolve();
+  if (isTerminal(client.state)) return Promise.reject(terminalError(client.state));
+  return new Promise((resolve, reject) => {
+    const off = client.onState((s) => {
+      if (s === 'connected') {
+        off();
+        resolve();
+      } else if (isTerminal(s)) {
+        off();
+        reject(terminalError(s));
+      }
+    });
+  });
 }
