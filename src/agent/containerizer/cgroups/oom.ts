@@ -46,7 +46,8 @@ export function watchOom(cg: Cgroups, id: string, clock: Clock, pollMs = 100): O
     }
     return seen;
   };
-  timer = clock.setInterval(poll, pollMs);
+  // pollMs 0: no timer of its own; the caller polls through check() (one timer for many watches).
+  if (pollMs > 0) timer = clock.setInterval(poll, pollMs);
   return {
     oom,
     check: poll,

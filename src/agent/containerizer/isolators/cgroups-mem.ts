@@ -1,5 +1,6 @@
 // cgroups/mem: memory.limit_in_bytes (+ memsw with --cgroups_limit_swap), soft limit, OOM
 // watching (a kill ends the container with REASON_CONTAINER_LIMITATION_MEMORY), memory stats.
+import type { TimerHandle } from '../../../common/clock.js';
 import type { Msg } from '../../../protocol/codec.js';
 import { formatBytes } from '../../../common/units.js';
 import { memoryLimitBytes } from '../cgroups/limits.js';
@@ -19,6 +20,8 @@ export class CgroupsMemIsolator extends CgroupsIsolator {
   readonly name = 'cgroups/mem';
   readonly controllers = ['memory'];
   private readonly watches = new Map<string, { watch: OomWatch; limitation: Promise<Limitation> }>();
+  /** One memory.oom_control poll timer for all watched containers, running while any is watched. */
+  private pollTimer?: TimerHandle;
 
   constructor(private readonly memOpts: CgroupsMemOptions) {
     super(memOpts);
@@ -45,9 +48,12 @@ export class CgroupsMemIsolator extends CgroupsIsolator {
   override watch(id: string): Promise<Limitation> {
     const existing = this.watches.get(id);
     if (existing) return existing.limitation;
-    const watch = watchOom(this.cg, id, this.clock, this.memOpts.oomPollMs ?? 100);
+    const watch = watchOom(this.cg, id, this.clock, 0);
     const limitation = watch.oom.then(() => this.oomLimitation(id));
     this.watches.set(id, { watch, limitation });
+    this.pollTimer ??= this.clock.setInterval(() => {
+      for (const w of this.watches.values()) w.watch.check();
+    }, this.memOpts.oomPollMs ?? 100);
     return limitation;
   }
 
@@ -63,6 +69,10 @@ export class CgroupsMemIsolator extends CgroupsIsolator {
   override async cleanup(id: string): Promise<void> {
     this.watches.get(id)?.watch.cancel();
     this.watches.delete(id);
+    if (this.watches.size === 0) {
+      this.clock.clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
+    }
     await super.cleanup(id);
   }
 
