@@ -42,7 +42,3 @@ export function resolveLocation(location: string, current: Endpoint): Endpoint {
 export function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
-
-export function endpointUrl(e: Endpoint): string {
-  return `http://${formatHost(e.host)}:${e.port}${e.path}`;
-}
