@@ -63,9 +63,3 @@ export class ZkError extends Error {
 export function isZkError(e: unknown, name?: CodeName): e is ZkError {
   return e instanceof ZkError && (name === undefined || e.code === Codes[name]);
 }
-
-/** Codes after which an operation may simply be tried again on the same session. */
-export function retryable(code: number): boolean {
-  return code === Codes.CONNECTIONLOSS || code === Codes.OPERATIONTIMEOUT || code === Codes.SESSIONMOVED ||
-    code === Codes.THROTTLEDOP || code === Codes.REQUESTTIMEOUT;
-}
