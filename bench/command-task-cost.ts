@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { SystemClock } from '../src/common/clock.js';
 import { createContainerizer } from '../src/agent/containerizer/index.js';
+import { numberArg } from './support/args.js';
 
-const named = process.argv.find((a) => a.startsWith('--tasks='));
 const bare = process.argv.slice(2).find((a) => /^\d+$/.test(a));
-const N = Number(named ? named.slice('--tasks='.length) : (bare ?? 200));
+const N = numberArg('tasks', Number(bare ?? 200));
 const TICKS = 100; // USER_HZ on Linux
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 

@@ -14,14 +14,11 @@ import path from 'node:path';
 import { SystemClock } from '../src/common/clock.js';
 import { Cgroups } from '../src/agent/containerizer/cgroups/index.js';
 import { createContainerizer } from '../src/agent/containerizer/index.js';
+import { numberArg } from './support/args.js';
 
-function arg(name: string, def: number): number {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? Number(hit.slice(name.length + 3)) : def;
-}
 const bare = process.argv.slice(2).find((a) => /^\d+$/.test(a));
-const N = arg('containers', bare ? Number(bare) : 200);
-const CONCURRENCY = Math.max(1, arg('concurrency', 1));
+const N = numberArg('containers', bare ? Number(bare) : 200);
+const CONCURRENCY = Math.max(1, numberArg('concurrency', 1));
 const ISOLATION = 'cgroups/cpu,cgroups/mem,cgroups/pids';
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
