@@ -1318,9 +1318,14 @@ export class Master {
         fw.unreachableTasks.delete(fw.unreachableTasks.keys().next().value!);
       }
     } else {
-      fw.completedTasks.push(task);
-      while (fw.completedTasks.length > this.settings.maxCompletedTasksPerFramework) fw.completedTasks.shift();
+      this.keepCompleted(fw, task);
     }
+  }
+
+  /** Keeps a finished task in its framework's bounded completed list (--max_completed_tasks_per_framework). */
+  private keepCompleted(fw: Framework, task: TaskRecord): void {
+    fw.completedTasks.push(task);
+    while (fw.completedTasks.length > this.settings.maxCompletedTasksPerFramework) fw.completedTasks.shift();
   }
 
   /** Sends a status to the framework as an UPDATE event (uuid only when the status carries one). */
@@ -1744,7 +1749,7 @@ export class Master {
         task.statuses.push(status);
         this.countTaskState(status);
         this.forwardStatus(fw, status);
-        fw.completedTasks.push(task);
+        this.keepCompleted(fw, task);
       }
     }
     return undefined;

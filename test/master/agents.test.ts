@@ -299,3 +299,31 @@ test('an agent retrying the same re-registration gets the same answer each time;
   metrics = await getJson(c.url, '/metrics/snapshot');
   assert.equal(metrics['master/messages_reregister_slave'], 4);
 });
+
+test('MARK_AGENT_GONE of an unreachable agent keeps completed tasks within --max_completed_tasks_per_framework', async (t) => {
+  const c = await startTestMaster(['--agent_ping_timeout=10secs', '--max_agent_ping_timeouts=1', '--max_completed_tasks_per_framework=0']);
+  const agent = await FakeAgent.start(c.master.pid);
+  const s = new Scheduler(c.url);
+  t.after(async () => {
+    s.disconnect();
+    await agent.stop();
+    await c.master.stop();
+  });
+  const agentId = await agent.register();
+  await s.subscribe(PA_FRAMEWORK);
+  await s.next('SUBSCRIBED');
+  await launchOne(s, agent, agentId, 't1');
+  agent.autoPong = false;
+  for (let i = 0; i < 5 && c.master.master.agent(agentId); i++) {
+    c.clock.advance(10_000);
+    await tick();
+  }
+  await until(() => c.master.master.agent(agentId) === undefined, 'agent unreachable');
+  const fw = c.master.master.framework(s.frameworkId!)!;
+  assert.equal(fw.unreachableTasks.size, 1);
+  assert.equal(c.master.master.markAgentGone(agentId), undefined);
+  const gone = await s.next('UPDATE', (e) => e.update.status.state === 'TASK_GONE_BY_OPERATOR');
+  assert.equal(gone.update.status.task_id.value, 't1');
+  assert.equal(fw.unreachableTasks.size, 0);
+  assert.equal(fw.completedTasks.length, 0);
+});
