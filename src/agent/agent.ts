@@ -24,6 +24,7 @@ import { createExecutorSandbox, executorDir, executorRunDir, frameworkDir, lates
 import { DEFAULT_TOTAL_PING_TIMEOUT_MS, RegistrationLoop } from './registration.js';
 import type { CommandExecutorFactory, FilesSeam } from './seams.js';
 import type { Containerizer } from './containerizer/index.js';
+import { hasCapability } from '../executor/kill-policy.js';
 import { createTask, Executor, Framework, MAX_COMPLETED_FRAMEWORKS, type ExecutorChannel, type TerminationCause } from './state.js';
 import { TaskStatusUpdateManager } from './status-updates/manager.js';
 import { idValue, isTerminalState, type Msg } from './types.js';
@@ -487,7 +488,7 @@ export class Agent {
   // ---- launching (TSK-03) ----
 
   private partitionAware(frameworkInfo: Msg | undefined): boolean {
-    return ((frameworkInfo?.capabilities as Msg[] | undefined) ?? []).some((c) => c.type === 'PARTITION_AWARE');
+    return frameworkInfo !== undefined && hasCapability(frameworkInfo, 'PARTITION_AWARE');
   }
 
   private ensureFramework(info: Msg, pid: string | undefined): Framework {

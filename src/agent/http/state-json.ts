@@ -1,4 +1,5 @@
 // The agent's /state document (LEG-A01), in the shape Mesos's agent writes it.
+import { hasCapability } from '../../executor/kill-policy.js';
 import { BUILD } from '../../master/http/build.js';
 import { toJson } from '../../protocol/codec.js';
 import { attributesToLegacyJson, Resources } from '../../resources/index.js';
@@ -116,7 +117,7 @@ function frameworkJson(fw: Framework): Msg {
     hostname: info.hostname ?? '',
   };
   if (info.principal !== undefined) out.principal = info.principal;
-  const multiRole = ((info.capabilities as Msg[] | undefined) ?? []).some((c) => c.type === 'MULTI_ROLE');
+  const multiRole = hasCapability(info, 'MULTI_ROLE');
   if (multiRole) out.roles = info.roles ?? [];
   else out.role = info.role ?? '*';
   out.executors = [...fw.executors.values()].map(executorJson);

@@ -7,6 +7,7 @@ import { describeStatus, type Containerizer, type Termination } from '../contain
 import type { CommandExecutorSeam } from '../seams.js';
 import type { Msg } from '../types.js';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_SHUTDOWN_GRACE_MS, durationMs } from '../../executor/command-executor.js';
+import { hasCapability } from '../../executor/kill-policy.js';
 import { Checker, HealthChecker, initialCheckStatus } from '../../executor/checks/index.js';
 
 export interface RecoveredCommandTaskOptions {
@@ -107,8 +108,7 @@ export class RecoveredCommandTask implements CommandExecutorSeam {
     if (this.done || this.killed) return;
     this.killed = true;
     this.stopChecks();
-    const caps = (this.opts.frameworkInfo.capabilities ?? []) as Msg[];
-    if (announce && !this.opts.terminal && caps.some((c) => c.type === 'TASK_KILLING_STATE')) this.update('TASK_KILLING');
+    if (announce && !this.opts.terminal && hasCapability(this.opts.frameworkInfo, 'TASK_KILLING_STATE')) this.update('TASK_KILLING');
     this.opts.containerizer.kill(this.opts.containerId, 'SIGTERM');
     this.killTimer = this.opts.clock.setTimeout(() => {
       this.killTimer = undefined;
