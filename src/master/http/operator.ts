@@ -15,6 +15,7 @@ import type { Master } from '../master.js';
 import { getAgents, getExecutors, getFrameworks, getState, getTasks, roleSummaries } from '../model.js';
 import { configFromRequest, quotaStatus } from '../quota.js';
 import { BUILD } from './build.js';
+import { sendEmpty } from './empty.js';
 import type { BasicAuth } from './auth.js';
 import { metricsSnapshot } from './metrics.js';
 import { decodeCallBody } from '../../protocol/call-body.js';
@@ -59,11 +60,6 @@ function respond(res: ServerResponse, encoding: Encoding, response: Msg): void {
   const body = encoding === 'json' ? Buffer.from(encodeJson(RESPONSE, response)) : encodeProto(RESPONSE, response);
   res.writeHead(200, { 'Content-Type': contentType(encoding), 'Content-Length': body.length });
   res.end(body);
-}
-
-function ok(res: ServerResponse): void {
-  res.writeHead(200, { 'Content-Length': 0 });
-  res.end();
 }
 
 /** An operator reservation/volume call as the Offer.Operation the master applies. */
@@ -163,7 +159,7 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
           verbosity = 0;
           setLogLevel(opts.loggingLevel);
         }, Number(duration?.nanoseconds ?? 0) / 1e6);
-        return ok(res);
+        return sendEmpty(res);
       }
       case 'GET_STATE':
         return respond(res, accept, { type: 'GET_STATE', get_state: getState(master) });
@@ -192,7 +188,7 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
           if (!(Number(w.weight) > 0)) return sendText(res, 400, `Invalid weight '${w.weight}': weights must be positive`);
         }
         master.updateWeights(infos.map((w) => ({ role: String(w.role), weight: Number(w.weight) })));
-        return ok(res);
+        return sendEmpty(res);
       }
       case 'GET_MASTER':
         return respond(res, accept, {
@@ -203,14 +199,14 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
         const fw = master.framework(call.teardown.framework_id?.value);
         if (!fw) return sendText(res, 400, 'No framework found with specified ID');
         master.removeFramework(fw);
-        return ok(res);
+        return sendEmpty(res);
       }
       case 'GET_QUOTA':
         return respond(res, accept, { type: 'GET_QUOTA', get_quota: { status: quotaStatus(master.quotas.values()) } });
       case 'UPDATE_QUOTA': {
         const err = master.updateQuota(call.update_quota.quota_configs ?? [], call.update_quota.force === true);
         if (err) return sendText(res, 400, err);
-        return ok(res);
+        return sendEmpty(res);
       }
       case 'SET_QUOTA': {
         const config = configFromRequest(call.set_quota.quota_request ?? {});
@@ -220,13 +216,13 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
         }
         const err = master.updateQuota([config], call.set_quota.quota_request?.force === true);
         if (err) return sendText(res, 400, err);
-        return ok(res);
+        return sendEmpty(res);
       }
       case 'REMOVE_QUOTA': {
         const role = String(call.remove_quota.role);
         if (!master.quotas.has(role)) return sendText(res, 400, `Failed to remove quota: Role '${role}' has no quota set`);
         master.updateQuota([{ role }], true);
-        return ok(res);
+        return sendEmpty(res);
       }
       case 'RESERVE_RESOURCES':
       case 'UNRESERVE_RESOURCES':
@@ -235,9 +231,7 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
         const { agentId, op } = operatorOperation(call);
         const result = master.applyOperatorOperation(agentId, op);
         if (result.status !== 202) return sendText(res, result.status, result.message ?? '');
-        res.writeHead(202, { 'Content-Length': 0 });
-        res.end();
-        return;
+        return sendEmpty(res, 202);
       }
       case 'GET_MAINTENANCE_STATUS':
         return respond(res, accept, { type: 'GET_MAINTENANCE_STATUS', get_maintenance_status: { status: master.maintenanceStatus() } });
@@ -246,19 +240,19 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
       case 'UPDATE_MAINTENANCE_SCHEDULE': {
         const err = master.updateMaintenanceSchedule(call.update_maintenance_schedule.schedule ?? {});
         if (err) return sendText(res, 400, err);
-        return ok(res);
+        return sendEmpty(res);
       }
       case 'START_MAINTENANCE':
       case 'STOP_MAINTENANCE': {
         const machines = ((call.type === 'START_MAINTENANCE' ? call.start_maintenance : call.stop_maintenance).machines ?? []) as Msg[];
         const err = call.type === 'START_MAINTENANCE' ? master.startMaintenance(machines) : master.stopMaintenance(machines);
         if (err) return sendText(res, 400, err);
-        return ok(res);
+        return sendEmpty(res);
       }
       case 'MARK_AGENT_GONE': {
         const err = master.markAgentGone(String(call.mark_agent_gone.agent_id?.value ?? ''));
         if (err) return sendText(res, err.status, err.message);
-        return ok(res);
+        return sendEmpty(res);
       }
       case 'DRAIN_AGENT': {
         const d = call.drain_agent;
@@ -269,14 +263,14 @@ export function operatorHandler(master: Master, opts: OperatorOptions): Handler 
         }
         const err = master.drainAgent(String(d.agent_id?.value ?? ''), config);
         if (err) return sendText(res, err.status, err.message);
-        return ok(res);
+        return sendEmpty(res);
       }
       case 'DEACTIVATE_AGENT':
       case 'REACTIVATE_AGENT': {
         const deactivate = call.type === 'DEACTIVATE_AGENT';
         const id = String((deactivate ? call.deactivate_agent : call.reactivate_agent).agent_id?.value ?? '');
         if (!master.setAgentDeactivated(id, deactivate)) return sendText(res, 404, `Agent '${id}' not found`);
-        return ok(res);
+        return sendEmpty(res);
       }
       case 'SUBSCRIBE':
         return subscribe(master, res, accept, recordio);

@@ -6,6 +6,7 @@ import type { Msg } from '../allocator/allocator.js';
 import { MESOS_VERSION } from '../constants.js';
 import type { Master } from '../master.js';
 import { BUILD } from './build.js';
+import { sendEmpty } from './empty.js';
 import { roleSummaries } from '../model.js';
 import { configFromRequest, quotaStatus } from '../quota.js';
 import { validateRole } from '../../resources/index.js';
@@ -16,12 +17,6 @@ import { schedulerHandler } from './scheduler.js';
 import { frameworksJson, parseTasksQuery, slavesJson, stateJson, stateSummaryJson, tasksJson } from './state.js';
 
 type Get = (req: HttpRequest, res: ServerResponse) => void;
-
-/** A bodiless answer (200 unless told). */
-function sendEmpty(res: ServerResponse, status = 200, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...headers, 'Content-Length': 0 });
-  res.end();
-}
 
 const readJson = async (req: HttpRequest): Promise<unknown> => JSON.parse((await req.body()).toString('utf8'));
 const readForm = async (req: HttpRequest): Promise<URLSearchParams> => new URLSearchParams((await req.body()).toString('utf8'));

@@ -1,6 +1,5 @@
 // POST /api/v1/scheduler (SCH-01..SCH-04): decoding, validation, status codes, SUBSCRIBE streams.
 import type { ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { type Handler, type HttpRequest, sendText } from '../../common/http/server.js';
 import { EventStream } from '../../protocol/event-stream.js';
 import { NOT_ACCEPTABLE, isMediaError, requestEncoding, responseEncoding } from '../../protocol/media.js';
@@ -9,7 +8,9 @@ import type { Master } from '../master.js';
 import { applyCall, validateCall } from '../calls.js';
 import type { EventSink } from '../records.js';
 import type { BasicAuth } from './auth.js';
+import { sendEmpty } from './empty.js';
 import { decodeCallBody } from '../../protocol/call-body.js';
+import { uuidString } from '../../common/ids.js';
 
 const CALL = 'mesos.v1.scheduler.Call';
 const EVENT = 'mesos.v1.scheduler.Event';
@@ -71,7 +72,7 @@ export function schedulerHandler(master: Master, auth?: BasicAuth): Handler {
         sendText(res, 400, `Subscribe calls should not include the '${STREAM_ID}' header`);
         return;
       }
-      const streamId = randomUUID();
+      const streamId = uuidString();
       const stream = new EventStream(res, accept, EVENT, { [STREAM_ID]: streamId });
       const sink = new SubscriptionSink(streamId, stream);
       stream.onClose(() => {
@@ -113,11 +114,7 @@ export function schedulerHandler(master: Master, auth?: BasicAuth): Handler {
       return;
     }
     const result = applyCall(master, fw, call);
-    if (result.status === 202 || result.status === 200) {
-      res.writeHead(result.status, { 'Content-Length': 0 });
-      res.end();
-      return;
-    }
+    if (result.status === 202 || result.status === 200) return sendEmpty(res, result.status);
     sendText(res, result.status, result.body ?? '');
   };
 }
