@@ -811,11 +811,10 @@ export class Agent {
   /** Records the state on the task and hands the update to the manager; true if accepted or a duplicate. */
   private statusUpdate(fw: Framework, executor: Executor | undefined, update: Msg): boolean {
     const status = update.status as Msg;
-    if (this.drain && isTerminalState(status.state) && !this.statusUpdates.seen(fw.id, idValue(status.task_id), status.uuid)) {
-      this.drain.rewriteTerminal(status, this.partitionAware(fw.info));
-    }
-    if (executor && !this.statusUpdates.seen(fw.id, idValue(status.task_id), status.uuid)) {
-      executor.updateTaskState(status, fw.info.id, this.id!);
+    // A resent update (same uuid) was rewritten and recorded the first time.
+    if (!this.statusUpdates.seen(fw.id, idValue(status.task_id), status.uuid)) {
+      if (this.drain && isTerminalState(status.state)) this.drain.rewriteTerminal(status, this.partitionAware(fw.info));
+      executor?.updateTaskState(status, fw.info.id, this.id!);
     }
     const r = this.statusUpdates.update(update);
     if (r.kind === 'rejected') {
