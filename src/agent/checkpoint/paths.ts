@@ -8,12 +8,14 @@ export const latestAgentLink = (workDir: string) => join(agentsDir(workDir), 'la
 export const agentMetaDir = (workDir: string, agentId: string) => join(agentsDir(workDir), agentId);
 export const agentInfoPath = (workDir: string, agentId: string) => join(agentMetaDir(workDir, agentId), 'slave.info');
 
-export const frameworkMetaDir = (workDir: string, agentId: string, fw: string) => join(agentMetaDir(workDir, agentId), 'frameworks', fw);
+export const frameworksMetaDir = (workDir: string, agentId: string) => join(agentMetaDir(workDir, agentId), 'frameworks');
+export const frameworkMetaDir = (workDir: string, agentId: string, fw: string) => join(frameworksMetaDir(workDir, agentId), fw);
 export const frameworkInfoPath = (workDir: string, agentId: string, fw: string) => join(frameworkMetaDir(workDir, agentId, fw), 'framework.info');
 export const frameworkPidPath = (workDir: string, agentId: string, fw: string) => join(frameworkMetaDir(workDir, agentId, fw), 'framework.pid');
 
+export const executorsMetaDir = (workDir: string, agentId: string, fw: string) => join(frameworkMetaDir(workDir, agentId, fw), 'executors');
 export const executorMetaDir = (workDir: string, agentId: string, fw: string, ex: string) =>
-  join(frameworkMetaDir(workDir, agentId, fw), 'executors', ex);
+  join(executorsMetaDir(workDir, agentId, fw), ex);
 export const executorInfoPath = (workDir: string, agentId: string, fw: string, ex: string) =>
   join(executorMetaDir(workDir, agentId, fw, ex), 'executor.info');
 export const latestRunMetaLink = (workDir: string, agentId: string, fw: string, ex: string) =>
@@ -25,7 +27,8 @@ export const forkedPidPath = (run: string) => join(run, 'pids', 'forked.pid');
 export const libprocessPidPath = (run: string) => join(run, 'pids', 'libprocess.pid');
 export const httpMarkerPath = (run: string) => join(run, 'http.marker');
 export const sentinelPath = (run: string) => join(run, 'executor.sentinel');
-export const taskMetaDir = (run: string, task: string) => join(run, 'tasks', task);
+export const tasksMetaDir = (run: string) => join(run, 'tasks');
+export const taskMetaDir = (run: string, task: string) => join(tasksMetaDir(run), task);
 export const taskInfoPath = (run: string, task: string) => join(taskMetaDir(run, task), 'task.info');
 export const taskUpdatesPath = (run: string, task: string) => join(taskMetaDir(run, task), 'task.updates');
 

@@ -90,7 +90,7 @@ function readRun(dir: string, containerId: string, errors: string[]): RunState {
   if (pidText && /^\d+$/.test(pidText)) run.forkedPid = Number(pidText);
   const upid = readText(P.libprocessPidPath(dir))?.trim();
   if (upid) run.libprocessPid = upid;
-  for (const taskId of listDir(`${dir}/tasks`)) {
+  for (const taskId of listDir(P.tasksMetaDir(dir))) {
     const t: TaskState = { id: taskId, updates: [], acks: new Set(), tornBytes: 0 };
     const infoFile = P.taskInfoPath(dir, taskId);
     if (fs.existsSync(infoFile)) {
@@ -131,7 +131,7 @@ export function readCheckpoints(workDir: string): CheckpointState {
   }
   const agent: AgentState = { id: agentId, info, frameworks: [] };
   state.agent = agent;
-  for (const fwId of listDir(`${P.agentMetaDir(workDir, agentId)}/frameworks`)) {
+  for (const fwId of listDir(P.frameworksMetaDir(workDir, agentId))) {
     let fwInfo: Msg;
     try {
       fwInfo = readMessage(P.frameworkInfoPath(workDir, agentId, fwId), FRAMEWORK_INFO);
@@ -142,7 +142,7 @@ export function readCheckpoints(workDir: string): CheckpointState {
     const fw: FrameworkState = { id: fwId, info: fwInfo, executors: [] };
     const pid = readText(P.frameworkPidPath(workDir, agentId, fwId))?.trim();
     if (pid) fw.pid = pid;
-    for (const exId of listDir(`${P.frameworkMetaDir(workDir, agentId, fwId)}/executors`)) {
+    for (const exId of listDir(P.executorsMetaDir(workDir, agentId, fwId))) {
       let exInfo: Msg;
       try {
         exInfo = readMessage(P.executorInfoPath(workDir, agentId, fwId, exId), EXECUTOR_INFO);

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { logger } from '../../common/log.js';
 import type { Msg } from '../../protocol/codec.js';
-import { meta } from '../checkpoint/paths.js';
+import { latestAgentLink, meta } from '../checkpoint/paths.js';
 import { readCheckpoints, type AgentState } from '../checkpoint/reader.js';
 import { incompatibility } from './compatibility.js';
 
@@ -48,7 +48,7 @@ export function planRecovery(opts: PlanOptions): RecoveryPlan {
   if (why) {
     const text =
       `Incompatible agent info detected (--reconfiguration_policy=${opts.reconfigurationPolicy}): ${why}. ` +
-      `Either restore the previous flags, or remove ${meta(opts.workDir)}/slaves/latest to start as a new agent`;
+      `Either restore the previous flags, or remove ${latestAgentLink(opts.workDir)} to start as a new agent`;
     if (opts.strict) throw new RecoveryError(text);
     log.error(`${text}; continuing as a new agent (--strict=false)`);
     return { rebooted, errors: errors + 1 };
