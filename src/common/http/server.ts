@@ -83,6 +83,12 @@ export function sendText(res: ServerResponse, status: number, text: string, head
   res.end(body);
 }
 
+/** A bodiless answer (200 unless told). */
+export function sendEmpty(res: ServerResponse, status = 200, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'Content-Length': 0 });
+  res.end();
+}
+
 /** JSON response; `?jsonp=fn` wraps it the way the Mesos web UI expects. */
 export function sendJson(res: ServerResponse, status: number, value: unknown, req?: HttpRequest): void {
   const json = JSON.stringify(value);

@@ -1,7 +1,7 @@
 // POST /api/v1 on the master (operator API, spec 4.1): the GET_* calls over the master's state,
 // TEARDOWN, weights, logging level, and the SUBSCRIBE event stream.
 import type { ServerResponse } from 'node:http';
-import { type Handler, type HttpRequest, sendText } from '../../common/http/server.js';
+import { type Handler, type HttpRequest, sendEmpty, sendText } from '../../common/http/server.js';
 import { setLogLevel } from '../../common/log.js';
 import { validateRole } from '../../resources/index.js';
 import { encodeJson, encodeProto } from '../../protocol/codec.js';
@@ -15,7 +15,6 @@ import type { Master } from '../master.js';
 import { getAgents, getExecutors, getFrameworks, getState, getTasks, roleSummaries } from '../model.js';
 import { configFromRequest, quotaStatus } from '../quota.js';
 import { BUILD } from './build.js';
-import { sendEmpty } from './empty.js';
 import type { BasicAuth } from './auth.js';
 import { metricsSnapshot } from './metrics.js';
 import { decodeCallBody } from '../../protocol/call-body.js';

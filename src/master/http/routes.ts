@@ -1,12 +1,11 @@
 // The master's HTTP endpoints. The server's delegate is `master`, so `/master/x` reaches `/x`.
 import type { ServerResponse } from 'node:http';
-import { type Handler, type HttpRequest, type HttpServer, sendJson, sendText } from '../../common/http/server.js';
+import { type Handler, type HttpRequest, type HttpServer, sendJson, sendEmpty, sendText } from '../../common/http/server.js';
 import { fromJson, toJson } from '../../protocol/codec.js';
 import type { Msg } from '../allocator/allocator.js';
 import { MESOS_VERSION } from '../constants.js';
 import type { Master } from '../master.js';
 import { BUILD } from './build.js';
-import { sendEmpty } from './empty.js';
 import { roleSummaries } from '../model.js';
 import { configFromRequest, quotaStatus } from '../quota.js';
 import { validateRole } from '../../resources/index.js';

@@ -1,6 +1,6 @@
 // POST /api/v1/scheduler (SCH-01..SCH-04): decoding, validation, status codes, SUBSCRIBE streams.
 import type { ServerResponse } from 'node:http';
-import { type Handler, type HttpRequest, sendText } from '../../common/http/server.js';
+import { type Handler, type HttpRequest, sendEmpty, sendText } from '../../common/http/server.js';
 import { EventStream } from '../../protocol/event-stream.js';
 import { NOT_ACCEPTABLE, isMediaError, requestEncoding, responseEncoding } from '../../protocol/media.js';
 import type { Msg } from '../allocator/allocator.js';
@@ -8,7 +8,6 @@ import type { Master } from '../master.js';
 import { applyCall, validateCall } from '../calls.js';
 import type { EventSink } from '../records.js';
 import type { BasicAuth } from './auth.js';
-import { sendEmpty } from './empty.js';
 import { decodeCallBody } from '../../protocol/call-body.js';
 import { uuidString } from '../../common/ids.js';
 
