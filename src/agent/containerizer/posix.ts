@@ -175,7 +175,15 @@ export class PosixContainerizer implements Containerizer {
         await writeAtomically(path.join(runDir, 'pid'), `${pid}\n`).catch((e: Error) =>
           log.warn(`Failed to checkpoint the pid of container ${id}: ${e.message}`),
         );
-        await this.isolation.isolate(id, pid);
+        try {
+          await this.isolation.isolate(id, pid);
+        } catch (e) {
+          // A task that already ended took its cgroups with it (cleanup on exit); it ran confined
+          // from its first instruction through the launch prefix, so there is nothing left to do.
+          if (!container.exited) throw e;
+          return { pid };
+        }
+        if (container.exited) return { pid };
         this.isolation.watch(id).then(
           (limitation) => this.limited(container, limitation),
           (e: Error) => log.warn(`Failed to watch container ${id}: ${e.message}`),
