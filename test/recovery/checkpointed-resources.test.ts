@@ -87,8 +87,10 @@ test('reservations and a persistent volume survive an agent restart: checkpointe
     ],
     { refuse_seconds: 0 },
   );
-  for (let i = 0; readInfo(workDir).length > 0; i++) {
-    assert.ok(i < 200, 'the checkpoint never emptied');
+  // Bounded by wall time, not by a step count: a loaded machine needs more steps for the same work.
+  const deadline = Date.now() + 20_000;
+  while (readInfo(workDir).length > 0) {
+    assert.ok(Date.now() < deadline, 'the checkpoint never emptied');
     await cluster.step();
   }
   assert.equal(fs.existsSync(volumeDir), false, 'DESTROY removed the volume directory');
